@@ -44,10 +44,10 @@ def cleanReactor(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     for _ in range(3):
         after = _snapshot(reactor)
-        if all(a <= b for a, b in zip(after, before)):
+        if all(a <= b for a, b in zip(after, before, strict=True)):
             return
         pytest_twisted.blockon(deferLater(reactor, 0, lambda: None))
-    delayed, readers, writers = (a - b for a, b in zip(_snapshot(reactor), before))
+    delayed, readers, writers = (a - b for a, b in zip(_snapshot(reactor), before, strict=True))
     if delayed or readers or writers:
         for call in delayed:
             call.cancel()

@@ -25,8 +25,6 @@ __all__ = [
     "MODE_READ",
     "MODE_WRITE",
     "NATIVE_BYTE_ORDER",
-    "SocketState",
-    "StreamMode",
     "TYPES",
     "TYPE_BYTE",
     "TYPE_DOUBLE",
@@ -35,6 +33,8 @@ __all__ = [
     "TYPE_LONG",
     "TYPE_SHORT",
     "TYPE_WIDTHS",
+    "SocketState",
+    "StreamMode",
 ]
 
 

@@ -43,7 +43,7 @@ The rules every implementation keeps:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from twisted.internet.defer import Deferred
 
@@ -170,7 +170,10 @@ def parseTransfer(
         raise TiTypeError(f"{where}: buffer must be a Ti.Buffer, got {buffer!r}")
     if callable(offset) and length is None and resultsCallback is None:
         resultsCallback, offset = offset, None
-    callback = checkCallable(where, "resultsCallback", resultsCallback)
+    callback = cast(
+        "Callable[[Any], object] | None",
+        checkCallable(where, "resultsCallback", resultsCallback),
+    )
     size = len(buffer._data)
     if offset is None and length is None:
         return buffer, 0, size, callback

@@ -43,7 +43,8 @@ def inReactorThread() -> bool:
     every thread counts as the reactor thread (it must never block waiting for
     a reactor that is not running).
     """
-    return threadable.ioThread is None or threadable.isInIOThread()
+    ioThread: object = threadable.ioThread
+    return ioThread is None or bool(threadable.isInIOThread())  # type: ignore[no-untyped-call]
 
 
 def callSoon(reactor: Any, f: Callable[..., object], *args: object) -> None:

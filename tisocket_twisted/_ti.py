@@ -13,10 +13,10 @@ from typing import Any
 
 from ._blob import Blob
 from ._buffer import Buffer, createBuffer
+from ._codec import Codec
 from ._constants import SocketState
 from ._log import API
 from ._stream import Stream
-from ._codec import Codec
 from ._tcp import TCPSocket, createTCP
 
 __all__ = ["Socket", "Ti", "Titanium"]
