@@ -26,8 +26,17 @@ def _snapshot(reactor: Any) -> tuple[set[Any], set[Any], set[Any]]:
     )
 
 
+@pytest.fixture(scope="session")
+def runningReactor() -> Any:
+    """The global reactor, after one turn so that its own wakers are installed."""
+    from twisted.internet import reactor
+
+    pytest_twisted.blockon(deferLater(reactor, 0, lambda: None))
+    return reactor
+
+
 @pytest.fixture(autouse=True)
-def cleanReactor(request: pytest.FixtureRequest) -> Iterator[None]:
+def cleanReactor(request: pytest.FixtureRequest, runningReactor: Any) -> Iterator[None]:
     """
     Fail a test that leaves a DelayedCall, a reader or a writer behind.
 
@@ -38,8 +47,7 @@ def cleanReactor(request: pytest.FixtureRequest) -> Iterator[None]:
     if "noCleanReactorCheck" in request.keywords:
         yield
         return
-    from twisted.internet import reactor
-
+    reactor = runningReactor
     before = _snapshot(reactor)
     yield
     for _ in range(3):
