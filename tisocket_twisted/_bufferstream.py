@@ -1,19 +1,317 @@
-"""BufferStream and BlobStream (placeholder until the foundation lands)."""
+"""
+C{Ti.BufferStream} and C{Ti.BlobStream}: IOStreams over bytes in memory.
+
+A L{BufferStream} shares its L{Buffer} (no copy): READ and WRITE start at
+offset 0, APPEND at the buffer's length when the stream is made. Reads take
+C{min(length, remaining)} bytes and give -1 (L{None} from C{readNow}) at the
+end; writes overwrite from the position and grow the buffer when they run past
+its end (WRITE never truncates). A L{BlobStream} reads a L{Blob} and is never
+writable. After C{close()} neither is readable nor writable and synchronous
+I/O raises L{InvalidStateError}.
+
+Both implement the primitives of L{tisocket_twisted._iostream}:
+asynchronous delivery goes through C{callSoon} (the reactor given to the
+constructor, or the global one fetched when first needed), and one scheduled
+call delivers as many chunks as the consumers accept.
+"""
 
 from __future__ import annotations
 
-from ._iostream import IOStreamBase
+from collections import deque
+from collections.abc import Callable
+from typing import Any, Protocol, cast
+
+from ._args import checkInt
+from ._blob import Blob
+from ._buffer import Buffer
+from ._constants import MODE_APPEND, MODE_READ, StreamMode
+from ._errors import InvalidStateError, TiTypeError, TiValueError
+from ._events import Failed
+from ._iostream import ChunkConsumer, ChunkProducer, IOStreamBase
+from ._threads import callSoon, getReactor
 
 __all__ = ["BlobStream", "BufferStream"]
 
+#: Up to this size, two plain copies are faster than one through a memoryview.
+_SMALL_SLICE = 4096
 
-class BufferStream(IOStreamBase):
-    """A stream over a Buffer."""
+
+class _Holder(Protocol):
+    """What a memory stream reads: a L{Buffer} or a L{Blob}."""
+
+    @property
+    def _data(self) -> bytes | bytearray: ...
+
+
+class _MemoryProducer:
+    """The C{ChunkProducer} handle of one C{produceChunks} call on a memory stream."""
+
+    __slots__ = ("_consumer", "_failed", "_maxChunkSize", "_paused", "_stopped", "_stream")
+
+    def __init__(
+        self,
+        stream: _MemoryStream,
+        maxChunkSize: int,
+        consumer: ChunkConsumer,
+        failed: Failed | None,
+    ) -> None:
+        self._stream = stream
+        self._maxChunkSize = maxChunkSize
+        self._consumer = consumer
+        #: Why this producer fails at its turn (the stream was not readable when it started).
+        self._failed = failed
+        self._paused = False
+        #: Stopped by the consumer, or ended: nothing more is delivered.
+        self._stopped = False
+
+    def pauseProducing(self) -> None:
+        """Deliver nothing until L{resumeProducing}."""
+        self._paused = True
+
+    def resumeProducing(self) -> None:
+        """Deliver again."""
+        if self._paused:
+            self._paused = False
+            if not self._stopped:
+                self._stream._kick()
+
+    def stopProducing(self) -> None:
+        """Deliver nothing more, not even C{chunksEnded}."""
+        if not self._stopped:
+            self._stopped = True
+            self._stream._kick()
+
+
+class _MemoryStream(IOStreamBase):
+    """What L{BufferStream} and L{BlobStream} share: a position over C{_holder._data}."""
+
+    def __init__(self, holder: _Holder, mode: StreamMode, reactor: Any) -> None:
+        #: The Buffer or Blob; L{None} once closed. Its C{_data} is read at every
+        #: use, never cached: a Buffer may replace its bytearray when it resizes.
+        self._holder: _Holder | None = holder
+        self._mode = mode
+        self._position = len(holder._data) if mode == MODE_APPEND else 0
+        self._reactor = reactor
+        self._producers: deque[_MemoryProducer] = deque()
+        self._scheduled = False
+        self._delivering = False
+
+    def __repr__(self) -> str:
+        state = "closed" if self._holder is None else f"position={self._position}"
+        return f"<{self.apiName} {self._mode.name} {state}>"
+
+    # Titanium's IOStream methods (read and write come from IOStreamBase).
+    def isReadable(self) -> bool:
+        """Whether the stream is open in READ mode."""
+        return self._holder is not None and self._mode == MODE_READ
+
+    def isWritable(self) -> bool:
+        """Whether the stream is open in WRITE or APPEND mode."""
+        return self._holder is not None and self._mode != MODE_READ
+
+    def close(self) -> None:
+        """
+        Close the stream; closing twice is harmless.
+
+        Afterwards it is neither readable nor writable; an asynchronous delivery
+        in progress ends as at end of stream.
+        """
+        if self._holder is None:
+            return
+        self._holder = None
+        if self._producers:
+            self._kick()
+
+    # Why I/O is refused, or None when it is allowed.
+    def _readRefusal(self) -> str | None:
+        if self._holder is None:
+            return f"{self.apiName} is closed"
+        if self._mode != MODE_READ:
+            return f"{self.apiName} is not readable: it was opened in {self._mode.name}"
+        return None
+
+    def _writeRefusal(self) -> str | None:
+        if self._holder is None:
+            return f"{self.apiName} is closed"
+        if self._mode == MODE_READ:
+            return f"{self.apiName} is not writable: it was opened in MODE_READ"
+        return None
+
+    # Primitives.
+    def callSoon(self, f: Callable[..., object], *args: object) -> None:
+        """Call C{f(*args)} in the reactor thread after the current call has returned."""
+        if self._reactor is None:
+            self._reactor = getReactor()
+        callSoon(self._reactor, f, *args)
+
+    def readNow(self, maxLength: int) -> bytes | None:
+        """
+        Read up to C{maxLength} bytes now; L{None} at end of stream.
+
+        @raise InvalidStateError: the stream is closed or not in READ mode.
+        """
+        refusal = self._readRefusal()
+        if refusal is not None:
+            raise InvalidStateError(refusal)
+        assert self._holder is not None
+        if maxLength <= 0:
+            return b""
+        data = self._holder._data
+        position = self._position
+        if position >= len(data):
+            return None
+        chunk = _slice(data, position, position + maxLength)
+        self._position = position + len(chunk)
+        return chunk
+
+    def writeNow(self, data: bytes) -> int:
+        """
+        Write all of C{data} at the position, growing the buffer if needed.
+
+        @raise InvalidStateError: the stream is closed or in READ mode.
+        """
+        refusal = self._writeRefusal()
+        if refusal is not None:
+            raise InvalidStateError(refusal)
+        return self._put(data)
+
+    def _put(self, data: bytes) -> int:
+        assert isinstance(self._holder, Buffer)
+        target = self._holder._data
+        position = self._position
+        if position > len(target):
+            # The buffer was shortened under the stream: pad the gap with zeros.
+            target.extend(bytes(position - len(target)))
+        end = position + len(data)
+        target[position:end] = data
+        self._position = end
+        return len(data)
+
+    def writeChunk(self, data: bytes, done: Callable[[Failed | None], None]) -> None:
+        """Write C{data} now; report to C{done} soon (L{None}, or the L{Failed} refusal)."""
+        refusal = self._writeRefusal()
+        if refusal is not None:
+            self.callSoon(done, Failed(-1, refusal))
+            return
+        self._put(data)
+        self.callSoon(done, None)
+
+    def produceChunks(self, maxChunkSize: int, consumer: ChunkConsumer) -> ChunkProducer:
+        """
+        Deliver the rest of the stream to C{consumer} in chunks of C{maxChunkSize}.
+
+        Chunks are full-size except the last. A stream that is not readable now
+        ends the delivery with a L{Failed}; a C{close()} during the delivery
+        ends it as at end of stream.
+        """
+        refusal = self._readRefusal()
+        producer = _MemoryProducer(
+            self, maxChunkSize, consumer, None if refusal is None else Failed(-1, refusal)
+        )
+        self._producers.append(producer)
+        self._kick()
+        return producer
+
+    def _kick(self) -> None:
+        """Make sure a delivery runs soon (unless one is running now)."""
+        if not self._scheduled and not self._delivering:
+            self._scheduled = True
+            self.callSoon(self._deliver)
+
+    def _deliver(self) -> None:
+        """
+        Serve the producers in order, in this one reactor turn, for as long as the
+        first of them is neither paused nor waiting.
+        """
+        self._scheduled = False
+        if self._delivering:
+            return
+        self._delivering = True
+        producers = self._producers
+        try:
+            while producers:
+                producer = producers[0]
+                if producer._stopped:
+                    producers.popleft()
+                    continue
+                if producer._paused:
+                    return
+                failed = producer._failed
+                holder = self._holder
+                if failed is None and holder is not None:
+                    data = holder._data
+                    position = self._position
+                    if position < len(data):
+                        chunk = _slice(data, position, position + producer._maxChunkSize)
+                        self._position = position + len(chunk)
+                        producer._consumer.chunkReceived(chunk)
+                        continue
+                producers.popleft()
+                producer._stopped = True
+                producer._consumer.chunksEnded(failed)
+        finally:
+            self._delivering = False
+
+
+def _slice(data: bytes | bytearray, start: int, end: int) -> bytes:
+    """C{bytes(data[start:end])}, copying large slices of a bytearray only once."""
+    if isinstance(data, bytes):
+        return data[start:end]
+    if end - start <= _SMALL_SLICE:
+        return bytes(data[start:end])
+    with memoryview(data) as view:
+        return view[start:end].tobytes()
+
+
+def _checkMode(where: str, mode: object) -> StreamMode:
+    value = checkInt(where, "mode", mode)
+    try:
+        return StreamMode(value)
+    except ValueError:
+        raise TiValueError(
+            f"{where}: mode must be MODE_READ, MODE_WRITE or MODE_APPEND, got {mode!r}"
+        ) from None
+
+
+class BufferStream(_MemoryStream):
+    """
+    C{Ti.BufferStream}: an IOStream over a shared L{Buffer}.
+
+    Usually made with C{Ti.Stream.createStream({"source": buffer, "mode": mode})}.
+    READ mode reads from offset 0; WRITE writes from offset 0 without truncating;
+    APPEND writes from the buffer's length at creation. Writes past the end grow
+    the buffer.
+
+    @param reactor: the reactor for asynchronous delivery; the global reactor when
+        L{None} (fetched when first needed).
+    """
 
     apiName = "Ti.BufferStream"
 
+    def __init__(self, buffer: Buffer, mode: int, reactor: Any = None) -> None:
+        if not isinstance(buffer, Buffer):
+            raise TiTypeError(f"{self.apiName}: buffer must be a Ti.Buffer, got {buffer!r}")
+        super().__init__(buffer, _checkMode(self.apiName, mode), reactor)
 
-class BlobStream(IOStreamBase):
-    """A read-only stream over a Blob."""
+
+class BlobStream(_MemoryStream):
+    """
+    C{Ti.BlobStream}: a read-only IOStream over a L{Blob}.
+
+    Usually made with C{Ti.Stream.createStream({"source": blob, "mode": MODE_READ})}.
+
+    @param reactor: the reactor for asynchronous delivery; the global reactor when
+        L{None} (fetched when first needed).
+    """
 
     apiName = "Ti.BlobStream"
+
+    def __init__(self, blob: Blob, reactor: Any = None) -> None:
+        if not isinstance(blob, Blob):
+            raise TiTypeError(f"{self.apiName}: blob must be a Ti.Blob, got {blob!r}")
+        super().__init__(cast(_Holder, blob), MODE_READ, reactor)
+
+    def _writeRefusal(self) -> str | None:
+        if self._holder is None:
+            return f"{self.apiName} is closed"
+        return f"{self.apiName} is not writable: a blob is read-only"
