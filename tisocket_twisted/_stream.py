@@ -1,12 +1,519 @@
-"""C{Ti.Stream} (placeholder until the foundation lands)."""
+"""
+C{Ti.Stream}: C{read}, C{write}, C{readAll}, C{writeStream}, C{pump} and
+C{createStream}, for every IOStream alike.
+
+Everything here is written against the primitives of
+L{tisocket_twisted._iostream} and nothing else, so a TCP socket, a
+L{BufferStream}, a L{BlobStream} or any other IOStream is handled the same way:
+
+  - asynchronous forms consume C{produceChunks} (a push producer) and
+    C{writeChunk}; they return a L{Deferred} that fires (never errbacks) with
+    the very event the optional callback receives, and callbacks never run
+    before the starting call has returned;
+  - synchronous forms check the stream's state (L{InvalidStateError} when it
+    is not readable/writable), then C{checkBlockingAllowed} (a socket refuses
+    to block the reactor thread), then loop over C{readNow}/C{writeNow}.
+
+Started from a thread other than the reactor's, an asynchronous form hands its
+start to the reactor thread with the stream's C{callSoon}; its events are
+delivered in the reactor thread.
+"""
 
 from __future__ import annotations
 
-__all__ = ["Stream"]
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar, overload
+
+from twisted.internet.defer import Deferred
+
+from ._args import checkCallable, checkInt, mergeOptions, require
+from ._blob import Blob
+from ._buffer import Buffer
+from ._bufferstream import BlobStream, BufferStream
+from ._constants import MODE_APPEND, MODE_READ, MODE_WRITE, StreamMode
+from ._errors import InvalidStateError, TiSocketError, TiTypeError, TiValueError
+from ._events import Failed, PumpEvent, ReadEvent, WriteEvent, WriteStreamEvent
+from ._iostream import ChunkProducer, IOStream, parseTransfer, readIntoBuffer, writeFromBuffer
+from ._log import callUser
+from ._threads import inReactorThread
+
+__all__ = ["Stream", "StreamModule"]
+
+_E = TypeVar("_E")
+
+#: Bytes asked for at a time by C{readAll} (synchronous and asynchronous).
+_READ_ALL_CHUNK = 1 << 20
 
 
-class _Stream:
+def _checkStream(where: str, name: str, stream: object) -> IOStream:
+    if not isinstance(stream, IOStream):
+        raise TiTypeError(f"{where}: {name} must be an IOStream, got {stream!r}")
+    return stream
+
+
+def _checkChunkSize(where: str, value: object) -> int:
+    size = checkInt(where, "maxChunkSize", value)
+    if size <= 0:
+        raise TiValueError(f"{where}: maxChunkSize must be a positive integer, got {value!r}")
+    return size
+
+
+def _notReadable(stream: IOStream) -> str:
+    return f"{stream.apiName} is not readable"
+
+
+def _notWritable(stream: IOStream) -> str:
+    return f"{stream.apiName} is not writable"
+
+
+def _notify(event: _E, what: str, callback: Callable[[Any], object]) -> _E:
+    """Give C{event} to the user's C{callback}, then pass it down the Deferred's chain."""
+    callUser(what, callback, event)
+    return event
+
+
+def _start(stream: IOStream, begin: Callable[[], Deferred[_E]]) -> Deferred[_E]:
+    """Run C{begin} in the reactor thread; return a Deferred of its outcome."""
+    if inReactorThread():
+        return begin()
+    outer: Deferred[_E] = Deferred()
+    stream.callSoon(lambda: begin().chainDeferred(outer))
+    return outer
+
+
+def _withCallback(
+    d: Deferred[_E], what: str, callback: Callable[[Any], object] | None
+) -> Deferred[_E]:
+    if callback is not None:
+        d.addCallback(_notify, what, callback)
+    return d
+
+
+class _ReadAll:
+    """Consumer of an asynchronous C{readAll}: fill C{buffer} from 0 and resize it."""
+
+    __slots__ = ("buffer", "deferred", "stream", "total")
+
+    def __init__(self, stream: IOStream, buffer: Buffer) -> None:
+        self.stream = stream
+        self.buffer = buffer
+        self.total = 0
+        self.deferred: Deferred[ReadEvent] = Deferred()
+
+    def chunkReceived(self, data: bytes) -> None:
+        start = self.total
+        end = start + len(data)
+        self.buffer._data[start:end] = data
+        self.total = end
+
+    def chunksEnded(self, failed: Failed | None) -> None:
+        if failed is None:
+            del self.buffer._data[self.total :]
+            self.deferred.callback(ReadEvent(self.stream, self.total))
+        else:
+            self.deferred.callback(ReadEvent(self.stream, -1, failed))
+
+
+class _Pump:
+    """Consumer of an asynchronous C{pump}: one handler call per chunk, then the last one."""
+
+    __slots__ = ("deferred", "handler", "source", "total")
+
+    def __init__(self, source: IOStream, handler: Callable[[Any], object]) -> None:
+        self.source = source
+        self.handler = handler
+        self.total = 0
+        self.deferred: Deferred[PumpEvent] = Deferred()
+
+    def chunkReceived(self, data: bytes) -> None:
+        n = len(data)
+        self.total += n
+        callUser(
+            "pump",
+            self.handler,
+            PumpEvent(self.source, Buffer._wrap(bytearray(data)), n, self.total),
+        )
+
+    def chunksEnded(self, failed: Failed | None) -> None:
+        event = PumpEvent(self.source, Buffer._wrap(bytearray()), -1, self.total, failed)
+        callUser("pump", self.handler, event)
+        self.deferred.callback(event)
+
+
+class _Copy:
+    """
+    Consumer of an asynchronous C{writeStream}.
+
+    Backpressure: the reader is paused from the moment a chunk arrives until the
+    output stream has taken it, so at most one chunk is held whatever the speeds
+    of the two streams.
+    """
+
+    __slots__ = (
+        "deferred",
+        "ended",
+        "finished",
+        "inStream",
+        "outStream",
+        "pending",
+        "producer",
+        "total",
+        "writing",
+    )
+
+    def __init__(self, inStream: IOStream, outStream: IOStream) -> None:
+        self.inStream = inStream
+        self.outStream = outStream
+        self.deferred: Deferred[WriteStreamEvent] = Deferred()
+        self.producer: ChunkProducer | None = None
+        self.total = 0
+        self.pending = 0
+        self.writing = False
+        self.ended = False
+        self.finished = False
+
+    def begin(self, maxChunkSize: int) -> Deferred[WriteStreamEvent]:
+        if not self.inStream.isReadable():
+            self.inStream.callSoon(self.finish, Failed(-1, _notReadable(self.inStream)))
+        elif not self.outStream.isWritable():
+            self.inStream.callSoon(self.finish, Failed(-1, _notWritable(self.outStream)))
+        else:
+            self.producer = self.inStream.produceChunks(maxChunkSize, self)
+        return self.deferred
+
+    def chunkReceived(self, data: bytes) -> None:
+        assert self.producer is not None
+        self.producer.pauseProducing()
+        self.writing = True
+        self.pending = len(data)
+        self.outStream.writeChunk(data, self.written)
+
+    def written(self, failed: Failed | None) -> None:
+        self.writing = False
+        if self.finished:
+            return
+        if failed is not None:
+            assert self.producer is not None
+            self.producer.stopProducing()
+            self.finish(failed)
+            return
+        self.total += self.pending
+        if self.ended:
+            self.finish(None)
+        else:
+            assert self.producer is not None
+            self.producer.resumeProducing()
+
+    def chunksEnded(self, failed: Failed | None) -> None:
+        self.ended = True
+        if failed is not None or not self.writing:
+            self.finish(failed)
+
+    def finish(self, failed: Failed | None) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        total = -1 if failed is not None else self.total
+        self.deferred.callback(WriteStreamEvent(self.inStream, self.outStream, total, failed))
+
+
+class StreamModule:
+    """
+    C{Ti.Stream}: Titanium's stream utilities, over any IOStream.
+
+    The one instance is L{Stream} (C{Ti.Stream}).
+    """
+
     apiName = "Ti.Stream"
+    MODE_READ: StreamMode = MODE_READ
+    MODE_WRITE: StreamMode = MODE_WRITE
+    MODE_APPEND: StreamMode = MODE_APPEND
+
+    def __repr__(self) -> str:
+        return f"<{self.apiName}>"
+
+    def createStream(self, params: object = None, **kwargs: object) -> BufferStream | BlobStream:
+        """
+        Make a stream over a Buffer (L{BufferStream}) or a Blob (L{BlobStream}).
+
+        Takes C{{"source": buffer_or_blob, "mode": MODE_*}} or the same as keywords;
+        both keys are required.
+
+        @raise TiTypeError: a key is missing or unknown, or C{source} is neither a
+            Buffer nor a Blob, or C{mode} is not an integer.
+        @raise TiValueError: an unknown mode, or a Blob in WRITE or APPEND mode.
+        """
+        where = "Ti.Stream.createStream"
+        options = mergeOptions(where, params, kwargs, ("source", "mode"))
+        source = require(where, options, "source")
+        value = checkInt(where, "mode", require(where, options, "mode"))
+        if value not in (MODE_READ, MODE_WRITE, MODE_APPEND):
+            raise TiValueError(
+                f"{where}: mode must be MODE_READ, MODE_WRITE or MODE_APPEND, got {value!r}"
+            )
+        mode = StreamMode(value)
+        if isinstance(source, Buffer):
+            return BufferStream(source, mode)
+        if isinstance(source, Blob):
+            if mode != MODE_READ:
+                raise TiValueError(
+                    f"{where}: a Blob is read-only, mode must be MODE_READ, got {mode.name}"
+                )
+            return BlobStream(source)
+        raise TiTypeError(f"{where}: source must be a Ti.Buffer or a Ti.Blob, got {source!r}")
+
+    def read(
+        self,
+        sourceStream: IOStream,
+        buffer: Buffer,
+        offset: Any = None,
+        length: Any = None,
+        resultsCallback: Any = None,
+    ) -> Deferred[ReadEvent]:
+        """
+        Read asynchronously from C{sourceStream} into C{buffer} (at C{offset}).
+
+        Delivers what is available: at least one byte and at most C{length} (or
+        the room in the buffer), or -1 at end of stream. The buffer is never
+        resized. C{offset} and C{length} go together; the callback may also be the
+        third argument. Returns a Deferred firing with the L{ReadEvent} the
+        callback gets; a stream that is not readable gives a failure event.
+        """
+        where = "Ti.Stream.read"
+        stream = _checkStream(where, "sourceStream", sourceStream)
+        buf, start, count, callback = parseTransfer(where, buffer, offset, length, resultsCallback)
+        d = _start(stream, lambda: readIntoBuffer(stream, buf, start, count))
+        return _withCallback(d, "read", callback)
+
+    def write(
+        self,
+        outputStream: IOStream,
+        buffer: Buffer,
+        offset: Any = None,
+        length: Any = None,
+        resultsCallback: Any = None,
+    ) -> Deferred[WriteEvent]:
+        """
+        Write C{buffer} (from C{offset}, C{length} bytes) to C{outputStream}, asynchronously.
+
+        Returns a Deferred firing with the L{WriteEvent} the optional callback
+        gets once the stream has taken the bytes; a stream that is not writable
+        gives a failure event.
+        """
+        where = "Ti.Stream.write"
+        stream = _checkStream(where, "outputStream", outputStream)
+        buf, start, count, callback = parseTransfer(where, buffer, offset, length, resultsCallback)
+        d = _start(stream, lambda: writeFromBuffer(stream, buf, start, count))
+        return _withCallback(d, "write", callback)
+
+    @overload
+    def readAll(self, sourceStream: IOStream) -> Buffer: ...
+
+    @overload
+    def readAll(
+        self, sourceStream: IOStream, buffer: Buffer, resultsCallback: Any = None
+    ) -> Deferred[ReadEvent]: ...
+
+    def readAll(
+        self, sourceStream: IOStream, buffer: Any = None, resultsCallback: Any = None
+    ) -> Buffer | Deferred[ReadEvent]:
+        """
+        Read everything up to end of stream.
+
+        C{readAll(stream)} is synchronous and returns a new Buffer (a socket in
+        the reactor thread raises L{WouldBlockError}: use the asynchronous form).
+        C{readAll(stream, buffer[, callback])} is asynchronous: C{buffer} is filled
+        from offset 0 and resized to the data; the returned Deferred fires with
+        the L{ReadEvent} (C{bytesProcessed} is the total) the callback gets.
+
+        @raise InvalidStateError: synchronous form on a stream that is not readable.
+        """
+        where = "Ti.Stream.readAll"
+        stream = _checkStream(where, "sourceStream", sourceStream)
+        if buffer is None:
+            if resultsCallback is not None:
+                raise TiTypeError(f"{where}: a resultsCallback needs a buffer, got None")
+            if not stream.isReadable():
+                raise InvalidStateError(f"{where}: {_notReadable(stream)}")
+            stream.checkBlockingAllowed("readAll")
+            out = bytearray()
+            while True:
+                data = stream.readNow(_READ_ALL_CHUNK)
+                if data is None:
+                    return Buffer._wrap(out)
+                out += data
+        if not isinstance(buffer, Buffer):
+            raise TiTypeError(f"{where}: buffer must be a Ti.Buffer, got {buffer!r}")
+        callback = checkCallable(where, "resultsCallback", resultsCallback)
+
+        def begin() -> Deferred[ReadEvent]:
+            reader = _ReadAll(stream, buffer)
+            stream.produceChunks(_READ_ALL_CHUNK, reader)
+            return reader.deferred
+
+        return _withCallback(_start(stream, begin), "readAll", callback)
+
+    @overload
+    def writeStream(
+        self,
+        inputStream: IOStream,
+        outputStream: IOStream,
+        maxChunkSize: int,
+        resultsCallback: None = None,
+    ) -> int: ...
+
+    @overload
+    def writeStream(
+        self,
+        inputStream: IOStream,
+        outputStream: IOStream,
+        maxChunkSize: int,
+        resultsCallback: Callable[[WriteStreamEvent], object],
+    ) -> Deferred[WriteStreamEvent]: ...
+
+    def writeStream(
+        self,
+        inputStream: IOStream,
+        outputStream: IOStream,
+        maxChunkSize: int,
+        resultsCallback: Callable[[WriteStreamEvent], object] | None = None,
+    ) -> int | Deferred[WriteStreamEvent]:
+        """
+        Copy C{inputStream} to C{outputStream} until end of stream, C{maxChunkSize}
+        bytes at a time.
+
+        Asynchronous exactly when a callback is given: it returns a Deferred
+        firing with the L{WriteStreamEvent} (C{bytesProcessed} is the total) the
+        callback gets. To get only the Deferred, pass a callback that does nothing
+        (C{lambda event: None}). While a chunk is being written the reader is
+        paused, so at most one chunk is held in memory.
+
+        Without a callback it is synchronous and returns the total copied (a
+        socket on either side, in the reactor thread, raises L{WouldBlockError}).
+
+        @raise InvalidStateError: synchronous form with an input that is not
+            readable or an output that is not writable.
+        """
+        where = "Ti.Stream.writeStream"
+        inStream = _checkStream(where, "inputStream", inputStream)
+        outStream = _checkStream(where, "outputStream", outputStream)
+        size = _checkChunkSize(where, maxChunkSize)
+        callback = checkCallable(where, "resultsCallback", resultsCallback)
+        if callback is None:
+            if not inStream.isReadable():
+                raise InvalidStateError(f"{where}: {_notReadable(inStream)}")
+            if not outStream.isWritable():
+                raise InvalidStateError(f"{where}: {_notWritable(outStream)}")
+            inStream.checkBlockingAllowed("writeStream")
+            outStream.checkBlockingAllowed("writeStream")
+            total = 0
+            while True:
+                data = inStream.readNow(size)
+                if data is None:
+                    return total
+                total += outStream.writeNow(data)
+        d = _start(inStream, lambda: _Copy(inStream, outStream).begin(size))
+        return _withCallback(d, "writeStream", callback)
+
+    @overload
+    def pump(
+        self,
+        inputStream: IOStream,
+        handler: Callable[[PumpEvent], object],
+        maxChunkSize: int,
+        isAsync: Literal[False] = False,
+    ) -> None: ...
+
+    @overload
+    def pump(
+        self,
+        inputStream: IOStream,
+        handler: Callable[[PumpEvent], object],
+        maxChunkSize: int,
+        isAsync: Literal[True],
+    ) -> Deferred[PumpEvent]: ...
+
+    @overload
+    def pump(
+        self,
+        inputStream: IOStream,
+        handler: Callable[[PumpEvent], object],
+        maxChunkSize: int,
+        isAsync: bool,
+    ) -> Deferred[PumpEvent] | None: ...
+
+    def pump(
+        self,
+        inputStream: IOStream,
+        handler: Callable[[PumpEvent], object],
+        maxChunkSize: int,
+        isAsync: bool = False,
+    ) -> Deferred[PumpEvent] | None:
+        """
+        Call C{handler} with each chunk of C{inputStream} until it ends.
+
+        Each call gets a L{PumpEvent} with a new Buffer of 1 to C{maxChunkSize}
+        bytes; chunks carry no framing. Then exactly one last call has
+        C{bytesProcessed} -1 and an empty Buffer: C{success} true at end of stream
+        or after a local C{close()}, false with the C{code} and C{error} of a
+        failure (a stream not readable when an asynchronous pump starts fails with
+        code -1). C{totalBytesProcessed} counts every byte so far.
+
+        With C{isAsync} true it returns at once, with a Deferred firing with the
+        last event. Otherwise it returns when the stream has ended (a socket in
+        the reactor thread raises L{WouldBlockError}: use C{isAsync=True}).
+
+        @raise InvalidStateError: synchronous form on a stream that is not readable.
+        """
+        where = "Ti.Stream.pump"
+        stream = _checkStream(where, "inputStream", inputStream)
+        if not callable(handler):
+            raise TiTypeError(f"{where}: handler must be callable, got {handler!r}")
+        size = _checkChunkSize(where, maxChunkSize)
+        if not isinstance(isAsync, bool):
+            raise TiTypeError(f"{where}: isAsync must be True or False, got {isAsync!r}")
+        if isAsync:
+
+            def begin() -> Deferred[PumpEvent]:
+                pumping = _Pump(stream, handler)
+                stream.produceChunks(size, pumping)
+                return pumping.deferred
+
+            return _start(stream, begin)
+        if not stream.isReadable():
+            raise InvalidStateError(f"{where}: {_notReadable(stream)}")
+        stream.checkBlockingAllowed("pump")
+        _pumpNow(stream, handler, size)
+        return None
 
 
-Stream = _Stream()
+def _pumpNow(stream: IOStream, handler: Callable[[PumpEvent], object], size: int) -> None:
+    """
+    The synchronous pump loop.
+
+    C{readNow} ends it with L{None} (end of stream), L{InvalidStateError} (the
+    stream was closed meanwhile: a local close, reported as success) or
+    L{TiSocketError} (a failure, reported with its errno).
+    """
+    total = 0
+    failed: Failed | None = None
+    readNow = stream.readNow
+    while True:
+        try:
+            data = readNow(size)
+        except InvalidStateError:
+            break
+        except TiSocketError as e:
+            code = e.errno if isinstance(e.errno, int) else -1
+            failed = Failed(code, str(e.strerror or e))
+            break
+        if data is None:
+            break
+        n = len(data)
+        total += n
+        callUser("pump", handler, PumpEvent(stream, Buffer._wrap(bytearray(data)), n, total))
+    callUser("pump", handler, PumpEvent(stream, Buffer._wrap(bytearray()), -1, total, failed))
+
+
+#: The C{Ti.Stream} object.
+Stream = StreamModule()
