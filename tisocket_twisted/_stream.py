@@ -72,21 +72,29 @@ def _notify(event: _E, what: str, callback: Callable[[Any], object]) -> _E:
     return event
 
 
-def _start(stream: IOStream, begin: Callable[[], Deferred[_E]]) -> Deferred[_E]:
-    """Run C{begin} in the reactor thread; return a Deferred of its outcome."""
+def _start(
+    stream: IOStream,
+    begin: Callable[[], Deferred[_E]],
+    what: str,
+    callback: Callable[[Any], object] | None,
+) -> Deferred[_E]:
+    """
+    Run C{begin} in the reactor thread; return a Deferred of its outcome, which
+    calls the user's C{callback} (if any) first.
+
+    Off the reactor thread the callback is attached before the work is handed
+    over, so the caller's thread never touches a Deferred the reactor may fire.
+    """
     if inReactorThread():
-        return begin()
+        d = begin()
+        if callback is not None:
+            d.addCallback(_notify, what, callback)
+        return d
     outer: Deferred[_E] = Deferred()
+    if callback is not None:
+        outer.addCallback(_notify, what, callback)
     stream.callSoon(lambda: begin().chainDeferred(outer))
     return outer
-
-
-def _withCallback(
-    d: Deferred[_E], what: str, callback: Callable[[Any], object] | None
-) -> Deferred[_E]:
-    if callback is not None:
-        d.addCallback(_notify, what, callback)
-    return d
 
 
 class _ReadAll:
@@ -282,8 +290,7 @@ class StreamModule:
         where = "Ti.Stream.read"
         stream = _checkStream(where, "sourceStream", sourceStream)
         buf, start, count, callback = parseTransfer(where, buffer, offset, length, resultsCallback)
-        d = _start(stream, lambda: readIntoBuffer(stream, buf, start, count))
-        return _withCallback(d, "read", callback)
+        return _start(stream, lambda: readIntoBuffer(stream, buf, start, count), "read", callback)
 
     def write(
         self,
@@ -303,8 +310,7 @@ class StreamModule:
         where = "Ti.Stream.write"
         stream = _checkStream(where, "outputStream", outputStream)
         buf, start, count, callback = parseTransfer(where, buffer, offset, length, resultsCallback)
-        d = _start(stream, lambda: writeFromBuffer(stream, buf, start, count))
-        return _withCallback(d, "write", callback)
+        return _start(stream, lambda: writeFromBuffer(stream, buf, start, count), "write", callback)
 
     @overload
     def readAll(self, sourceStream: IOStream) -> Buffer: ...
@@ -351,7 +357,7 @@ class StreamModule:
             stream.produceChunks(_READ_ALL_CHUNK, reader)
             return reader.deferred
 
-        return _withCallback(_start(stream, begin), "readAll", callback)
+        return _start(stream, begin, "readAll", callback)
 
     @overload
     def writeStream(
@@ -412,8 +418,9 @@ class StreamModule:
                 if data is None:
                     return total
                 total += outStream.writeNow(data)
-        d = _start(inStream, lambda: _Copy(inStream, outStream).begin(size))
-        return _withCallback(d, "writeStream", callback)
+        return _start(
+            inStream, lambda: _Copy(inStream, outStream).begin(size), "writeStream", callback
+        )
 
     @overload
     def pump(
@@ -479,7 +486,7 @@ class StreamModule:
                 stream.produceChunks(size, pumping)
                 return pumping.deferred
 
-            return _start(stream, begin)
+            return _start(stream, begin, "pump", None)
         if not stream.isReadable():
             raise InvalidStateError(f"{where}: {_notReadable(stream)}")
         stream.checkBlockingAllowed("pump")
