@@ -391,7 +391,7 @@ class TestClose:
     @pytest.mark.parametrize("mode", [MODE_READ, MODE_WRITE, MODE_APPEND])
     def test_closedIsNeitherReadableNorWritable(self, mode: int) -> None:
         stream = BufferStream(buf(b"abc"), mode)
-        assert stream.close() is None
+        stream.close()
         assert not stream.isReadable()
         assert not stream.isWritable()
         with pytest.raises(InvalidStateError, match=r"Ti\.BufferStream is closed"):
