@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Protocol, cast
+from typing import Any, Literal, Protocol, cast
 
 from ._args import checkInt
 from ._blob import Blob
@@ -218,6 +218,34 @@ class _MemoryStream(IOStreamBase):
             self._scheduled = True
             self.callSoon(self._deliver)
 
+    def _streamChunks(self, producer: _MemoryProducer) -> Literal["paused", "stopped", "ended"]:
+        """
+        Give C{producer} chunks until it pauses or stops, or the stream ends (its
+        data runs out or it is closed). Return which of the three happened.
+        """
+        receive = producer._consumer.chunkReceived
+        size = producer._maxChunkSize
+        while True:
+            if producer._stopped:
+                return "stopped"
+            if producer._paused:
+                return "paused"
+            holder = self._holder
+            if holder is None:
+                return "ended"
+            # Read the bytes anew each time: the consumer may have changed the buffer.
+            data = holder._data
+            position = self._position
+            if position >= len(data):
+                return "ended"
+            end = position + size
+            if size <= _SMALL_SLICE and type(data) is bytearray:
+                chunk = bytes(data[position:end])
+            else:
+                chunk = _slice(data, position, end)
+            self._position = position + len(chunk)
+            receive(chunk)
+
     def _deliver(self) -> None:
         """
         Serve the producers in order, in this one reactor turn, for as long as the
@@ -237,15 +265,11 @@ class _MemoryStream(IOStreamBase):
                 if producer._paused:
                     return
                 failed = producer._failed
-                holder = self._holder
-                if failed is None and holder is not None:
-                    data = holder._data
-                    position = self._position
-                    if position < len(data):
-                        chunk = _slice(data, position, position + producer._maxChunkSize)
-                        self._position = position + len(chunk)
-                        producer._consumer.chunkReceived(chunk)
-                        continue
+                outcome = "ended" if failed is not None else self._streamChunks(producer)
+                if outcome == "paused":
+                    return
+                if outcome == "stopped":
+                    continue
                 producers.popleft()
                 producer._stopped = True
                 producer._consumer.chunksEnded(failed)
