@@ -136,7 +136,10 @@ class IOStream(Protocol):
 
         Blocks a worker thread until data is there; raises L{WouldBlockError} in
         the reactor thread when it would have to wait, and L{InvalidStateError}
-        when the stream is not readable.
+        when the stream is not readable. A failure of the stream itself (reset,
+        timeout ...) raises L{TiSocketError} with its errno: the synchronous
+        C{Ti.Stream.pump} reports that as its failure call, and an
+        L{InvalidStateError} met after it started as a local close (success).
         """
 
     def writeNow(self, data: bytes) -> int:
