@@ -210,6 +210,28 @@ class TestModes:
         stream.write(buf(b"5"))
         assert bytes(target) == b"1\0\0\x005"
 
+    def test_growingWhileAViewIsHeld(self) -> None:
+        target = buf(b"abc")
+        stream = BufferStream(target, MODE_WRITE)
+        with memoryview(target._data):
+            assert stream.write(buf(b"XY")) == 2, "writing inside the buffer is fine"
+            with pytest.raises(InvalidStateError, match="view"):
+                stream.write(buf(b"1234"))
+            assert bytes(target) == b"XYc"
+        assert stream.write(buf(b"1234")) == 4
+        assert bytes(target) == b"XY1234"
+
+    def test_writeChunkWhileAViewIsHeld(self, clock: Clock) -> None:
+        target = buf()
+        stream = BufferStream(target, MODE_APPEND, reactor=clock)
+        done: list[Failed | None] = []
+        with memoryview(target._data):
+            stream.writeChunk(b"abc", done.append)
+        clock.advance(0)
+        assert done[0] is not None
+        assert "view" in done[0].message
+        assert bytes(target) == b""
+
     def test_readOnWriteModeRaises(self) -> None:
         stream = BufferStream(buf(b"abc"), MODE_WRITE)
         with pytest.raises(

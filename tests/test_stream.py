@@ -851,6 +851,25 @@ class TestReadAllAsync:
         assert (result(d).bytesProcessed, result(d).success) == (3, True)
         assert bytes(out) == b"abc"
 
+    def test_cannotGrowWhileAViewIsHeld(self, clock: Clock) -> None:
+        out = buf(b"xy")
+        view = memoryview(out._data)
+        d = Stream.readAll(reader(b"abcdef", clock), out)
+        clock.advance(0)
+        view.release()
+        event = result(d)
+        assert (event.bytesProcessed, event.success, event.code) == (-1, False, -1)
+        assert "view" in (event.error or "")
+        assert bytes(out) == b"xy"
+
+    def test_cannotShrinkWhileAViewIsHeld(self, clock: Clock) -> None:
+        out = buf(bytes(10))
+        view = memoryview(out._data)
+        d = Stream.readAll(reader(b"abc", clock), out)
+        clock.advance(0)
+        view.release()
+        assert (result(d).success, result(d).bytesProcessed) == (False, -1)
+
     def test_bufferRequiredWithCallback(self, clock: Clock) -> None:
         with pytest.raises(TiTypeError, match="needs a buffer"):
             Stream.readAll(reader(b"", clock), None, lambda e: None)  # type: ignore[call-overload]

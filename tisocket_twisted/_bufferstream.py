@@ -179,11 +179,17 @@ class _MemoryStream(IOStreamBase):
         assert isinstance(self._holder, Buffer)
         target = self._holder._data
         position = self._position
-        if position > len(target):
-            # The buffer was shortened under the stream: pad the gap with zeros.
-            target.extend(bytes(position - len(target)))
         end = position + len(data)
-        target[position:end] = data
+        try:
+            if position > len(target):
+                # The buffer was shortened under the stream: pad the gap with zeros.
+                target.extend(bytes(position - len(target)))
+            target[position:end] = data
+        except BufferError:
+            # Growing failed before anything changed.
+            raise InvalidStateError(
+                f"{self.apiName}: cannot grow the buffer while a view of it exists"
+            ) from None
         self._position = end
         return len(data)
 
@@ -193,7 +199,11 @@ class _MemoryStream(IOStreamBase):
         if refusal is not None:
             self.callSoon(done, Failed(-1, refusal))
             return
-        self._put(data)
+        try:
+            self._put(data)
+        except InvalidStateError as e:
+            self.callSoon(done, Failed(-1, str(e)))
+            return
         self.callSoon(done, None)
 
     def produceChunks(self, maxChunkSize: int, consumer: ChunkConsumer) -> ChunkProducer:

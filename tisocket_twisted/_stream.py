@@ -100,26 +100,41 @@ def _start(
 class _ReadAll:
     """Consumer of an asynchronous C{readAll}: fill C{buffer} from 0 and resize it."""
 
-    __slots__ = ("buffer", "deferred", "stream", "total")
+    __slots__ = ("buffer", "deferred", "producer", "stream", "total")
 
     def __init__(self, stream: IOStream, buffer: Buffer) -> None:
         self.stream = stream
         self.buffer = buffer
         self.total = 0
         self.deferred: Deferred[ReadEvent] = Deferred()
+        self.producer: ChunkProducer | None = None
 
     def chunkReceived(self, data: bytes) -> None:
         start = self.total
         end = start + len(data)
-        self.buffer._data[start:end] = data
+        try:
+            self.buffer._data[start:end] = data
+        except BufferError:
+            assert self.producer is not None
+            self.producer.stopProducing()
+            self.deferred.callback(ReadEvent(self.stream, -1, _viewHeld()))
+            return
         self.total = end
 
     def chunksEnded(self, failed: Failed | None) -> None:
         if failed is None:
-            del self.buffer._data[self.total :]
+            try:
+                del self.buffer._data[self.total :]
+            except BufferError:
+                failed = _viewHeld()
+        if failed is None:
             self.deferred.callback(ReadEvent(self.stream, self.total))
         else:
             self.deferred.callback(ReadEvent(self.stream, -1, failed))
+
+
+def _viewHeld() -> Failed:
+    return Failed(-1, "Ti.Stream.readAll: cannot resize the buffer while a view of it exists")
 
 
 class _Pump:
@@ -354,7 +369,7 @@ class StreamModule:
 
         def begin() -> Deferred[ReadEvent]:
             reader = _ReadAll(stream, buffer)
-            stream.produceChunks(_READ_ALL_CHUNK, reader)
+            reader.producer = stream.produceChunks(_READ_ALL_CHUNK, reader)
             return reader.deferred
 
         return _start(stream, begin, "readAll", callback)
