@@ -326,10 +326,78 @@ class TestModule:
         assert (Stream.MODE_READ, Stream.MODE_WRITE, Stream.MODE_APPEND) == (0, 1, 2)
         assert Stream.MODE_READ is MODE_READ
 
+    def test_constantsReadOnly(self) -> None:
+        with pytest.raises(AttributeError):
+            Stream.MODE_READ = 5  # type: ignore[misc]
+        assert Stream.MODE_READ == 0
+
     def test_namespace(self) -> None:
         assert Ti.Stream is Stream
         assert Stream.apiName == "Ti.Stream"
         assert repr(Stream) == "<Ti.Stream>"
+
+
+class Delegating:
+    """An IOStream that does not derive from IOStreamBase: it forwards to another."""
+
+    apiName = "Test.Delegating"
+
+    def __init__(self, inner: IOStreamBase) -> None:
+        self.inner = inner
+
+    def read(self, *args: Any) -> int:
+        return self.inner.read(*args)
+
+    def write(self, *args: Any) -> int:
+        return self.inner.write(*args)
+
+    def isReadable(self) -> bool:
+        return self.inner.isReadable()
+
+    def isWritable(self) -> bool:
+        return self.inner.isWritable()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def produceChunks(self, maxChunkSize: int, consumer: ChunkConsumer) -> ChunkProducer:
+        return self.inner.produceChunks(maxChunkSize, consumer)
+
+    def writeChunk(self, data: bytes, done: Callable[[Failed | None], None]) -> None:
+        self.inner.writeChunk(data, done)
+
+    def readNow(self, maxLength: int) -> bytes | None:
+        return self.inner.readNow(maxLength)
+
+    def writeNow(self, data: bytes) -> int:
+        return self.inner.writeNow(data)
+
+    def checkBlockingAllowed(self, operation: str) -> None:
+        self.inner.checkBlockingAllowed(operation)
+
+    def callSoon(self, f: Callable[..., object], *args: object) -> None:
+        self.inner.callSoon(f, *args)
+
+
+class TestAnyIOStream:
+    def test_notDerivedFromIOStreamBase(self, clock: Clock) -> None:
+        stream = Delegating(reader(b"abcde", clock))
+        for _ in range(2):
+            handler = Handler()
+            d = Stream.pump(stream, handler, 2, True)
+            clock.advance(0)
+            assert result(d).source is stream
+        assert bytes(Stream.readAll(Delegating(reader(b"xyz", clock)))) == b"xyz"
+
+    def test_missingPrimitive(self) -> None:
+        class Partial:
+            apiName = "Test.Partial"
+
+            def isReadable(self) -> bool:
+                return True
+
+        with pytest.raises(TiTypeError, match="inputStream must be an IOStream"):
+            Stream.pump(Partial(), Handler(), 2)  # type: ignore[call-overload]
 
 
 class TestCreateStream:

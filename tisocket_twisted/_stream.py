@@ -22,7 +22,7 @@ delivered in the reactor thread.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, TypeVar, overload
+from typing import Any, Literal, TypeVar, cast, overload
 
 from twisted.internet.defer import Deferred
 
@@ -33,7 +33,14 @@ from ._bufferstream import BlobStream, BufferStream
 from ._constants import MODE_APPEND, MODE_READ, MODE_WRITE, StreamMode
 from ._errors import InvalidStateError, TiSocketError, TiTypeError, TiValueError
 from ._events import Failed, PumpEvent, ReadEvent, WriteEvent, WriteStreamEvent
-from ._iostream import ChunkProducer, IOStream, parseTransfer, readIntoBuffer, writeFromBuffer
+from ._iostream import (
+    ChunkProducer,
+    IOStream,
+    IOStreamBase,
+    parseTransfer,
+    readIntoBuffer,
+    writeFromBuffer,
+)
 from ._log import callUser
 from ._threads import inReactorThread
 
@@ -45,9 +52,17 @@ _E = TypeVar("_E")
 _READ_ALL_CHUNK = 1 << 20
 
 
+#: Classes other than IOStreamBase's found to provide IOStream (the check is slow).
+_streamTypes: set[type] = set()
+
+
 def _checkStream(where: str, name: str, stream: object) -> IOStream:
+    """Return C{stream} if it provides L{IOStream}, else raise L{TiTypeError}."""
+    if isinstance(stream, IOStreamBase) or type(stream) in _streamTypes:
+        return cast(IOStream, stream)
     if not isinstance(stream, IOStream):
         raise TiTypeError(f"{where}: {name} must be an IOStream, got {stream!r}")
+    _streamTypes.add(type(stream))
     return stream
 
 
@@ -246,6 +261,8 @@ class StreamModule:
 
     The one instance is L{Stream} (C{Ti.Stream}).
     """
+
+    __slots__ = ()
 
     apiName = "Ti.Stream"
     MODE_READ: StreamMode = MODE_READ
