@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import pytest_twisted
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from twisted.internet.defer import Deferred
 from twisted.internet.task import Clock
@@ -828,6 +828,92 @@ class TestProperties:
             model[position : position + len(data)] = data
             position += len(data)
         assert bytes(target) == bytes(model)
+
+
+class TestRandomConsumers:
+    @settings(max_examples=200)
+    @given(
+        data=st.binary(max_size=100),
+        consumers=st.lists(
+            st.tuples(
+                st.integers(min_value=1, max_value=20),
+                st.lists(st.sampled_from(["none", "pause", "stop", "pauseResume"]), max_size=8),
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+    )
+    def test_pauseResumeStopInAnyOrder(
+        self, data: bytes, consumers: list[tuple[int, list[str]]]
+    ) -> None:
+        """
+        Consumers that pause, resume and stop at random get disjoint, ordered
+        pieces of the data, never a chunk while paused, at most one end, and
+        whatever nobody took is still there to read.
+        """
+        clock = Clock()
+        stream = reader(data, clock)
+        recorders: list[Recorder] = []
+        paused: dict[int, bool] = {}
+
+        for index, (size, actions) in enumerate(consumers):
+            plan = list(actions)
+
+            def act(
+                recorder: Recorder, chunk: bytes, i: int = index, plan: list[str] = plan
+            ) -> None:
+                assert not paused.get(i), "chunk while paused"
+                assert 1 <= len(chunk) <= consumers[i][0]
+                assert recorder.producer is not None
+                action = plan.pop(0) if plan else "none"
+                if action == "pause":
+                    paused[i] = True
+                    recorder.producer.pauseProducing()
+                elif action == "stop":
+                    recorder.producer.stopProducing()
+                elif action == "pauseResume":
+                    recorder.producer.pauseProducing()
+                    recorder.producer.resumeProducing()
+
+            recorders.append(start(stream, size, Recorder(act)))
+
+        for _ in range(50):
+            clock.advance(0)
+            for i, recorder in enumerate(recorders):
+                if paused.get(i):
+                    paused[i] = False
+                    assert recorder.producer is not None
+                    recorder.producer.resumeProducing()
+        clock.advance(0)
+        assert clock.getDelayedCalls() == []
+        assert all(len(r.ends) <= 1 for r in recorders)
+        taken = b"".join(r.data for r in recorders)
+        # Producers are served one at a time, in order: their data follow each other.
+        assert data.startswith(taken)
+        assert taken + (stream.readNow(1000) or b"") == data
+
+    @settings(max_examples=50)
+    @given(
+        data=st.binary(min_size=1, max_size=200),
+        size=st.integers(min_value=1, max_value=30),
+        holdEvery=st.integers(min_value=1, max_value=5),
+    )
+    def test_pauseEveryFewChunks(self, data: bytes, size: int, holdEvery: int) -> None:
+        clock = Clock()
+
+        def maybePause(recorder: Recorder, chunk: bytes) -> None:
+            if len(recorder.chunks) % holdEvery == 0:
+                assert recorder.producer is not None
+                recorder.producer.pauseProducing()
+                clock.callLater(1, recorder.producer.resumeProducing)
+
+        recorder = start(reader(data, clock), size, Recorder(maybePause))
+        for _ in range(1000):
+            if not clock.getDelayedCalls():
+                break
+            clock.advance(1)
+        assert recorder.data == data
+        assert recorder.ends == [None]
 
 
 class TestThreadsAndReactor:

@@ -1199,6 +1199,27 @@ class TestWriteStreamAsync:
         assert "not writable" in (event.error or "")
         assert source.readNow(5) == b"abc"
 
+    @settings(max_examples=50)
+    @given(
+        data=st.binary(max_size=2000),
+        pieces=st.lists(st.integers(min_value=1, max_value=700), min_size=1, max_size=6),
+        chunkSize=st.integers(min_value=1, max_value=300),
+        delay=st.sampled_from([0.0, 0.1, 3.0]),
+    )
+    def test_anyPiecesAnySpeed(
+        self, data: bytes, pieces: list[int], chunkSize: int, delay: float
+    ) -> None:
+        clock = Clock()
+        source = FakeStream(clock)
+        sink = FakeStream(clock, writeDelay=delay)
+        source.receiveInPieces(data, pieces, interval=0.5)
+        d = Stream.writeStream(source, sink, chunkSize, lambda e: None)
+        settle(clock)
+        assert result(d).bytesProcessed == len(data)
+        assert sink.sent == data
+        assert sink.maxOutstanding <= 1
+        assert all(1 <= n <= chunkSize for n in sink.writeSizes)
+
     def test_callbackException(self, clock: Clock) -> None:
         def boom(event: WriteStreamEvent) -> None:
             raise RuntimeError("boom")
