@@ -15,8 +15,28 @@ L{BufferStream}, a L{BlobStream} or any other IOStream is handled the same way:
     to block the reactor thread), then loop over C{readNow}/C{writeNow}.
 
 Started from a thread other than the reactor's, an asynchronous form hands its
-start to the reactor thread with the stream's C{callSoon}; its events are
-delivered in the reactor thread.
+start to the reactor thread with the stream's C{callSoon}; its callback and
+Deferred fire in the reactor thread (from another thread, give a callback
+rather than adding to the Deferred). The synchronous forms run in the calling
+thread, handler calls of a synchronous C{pump} included.
+
+Decisions where Titanium is silent:
+
+  - C{writeStream} is asynchronous exactly when a callback is given
+    (C{resultsCallback=None} is the synchronous form). For only a Deferred,
+    pass a callback that does nothing: C{lambda event: None}.
+  - C{readAll(stream, buffer)} is asynchronous with or without a callback; a
+    callback without a buffer is a L{TiTypeError}.
+  - C{pump}'s C{isAsync} must be a real L{bool}, as on Android.
+  - A C{maxChunkSize} that is not a positive integer is a L{TiValueError}
+    (a L{TiTypeError} when it is not an integer at all).
+  - A failure event has C{bytesProcessed} -1 (also for C{writeStream}); an
+    asynchronous C{writeStream} whose input is already at end of stream
+    reports 0 with success, and the synchronous one returns 0.
+  - The synchronous C{pump} ends with its failure call when C{readNow} raises
+    L{TiSocketError} (the errno becomes C{code}), and with a success call when
+    it raises L{InvalidStateError} (the stream was closed meanwhile, e.g. by
+    the handler).
 """
 
 from __future__ import annotations
@@ -231,8 +251,9 @@ class _Copy:
         if self.finished:
             return
         if failed is not None:
-            assert self.producer is not None
-            self.producer.stopProducing()
+            if not self.ended:
+                assert self.producer is not None
+                self.producer.stopProducing()
             self.finish(failed)
             return
         self.total += self.pending
