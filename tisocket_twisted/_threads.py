@@ -10,14 +10,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar, overload
 
 from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.internet.interfaces import IReactorCore
 from twisted.python import threadable
 from twisted.python.failure import Failure
 
-__all__ = ["blockingCallFromThread", "callSoon", "getReactor", "inReactorThread"]
+__all__ = [
+    "blockingCallFromThread",
+    "callInReactor",
+    "callSoon",
+    "getReactor",
+    "inReactorThread",
+]
 
 _T = TypeVar("_T")
 
@@ -60,9 +66,21 @@ def callSoon(reactor: Any, f: Callable[..., object], *args: object) -> None:
         reactor.callFromThread(f, *args)
 
 
+@overload
 def blockingCallFromThread(
-    reactor: Any, f: Callable[..., _T | Deferred[_T]], *args: object, **kwargs: object
-) -> _T:
+    reactor: Any, f: Callable[..., Deferred[_T]], *args: object, **kwargs: object
+) -> _T: ...
+
+
+@overload
+def blockingCallFromThread(
+    reactor: Any, f: Callable[..., _T], *args: object, **kwargs: object
+) -> _T: ...
+
+
+def blockingCallFromThread(
+    reactor: Any, f: Callable[..., Any], *args: object, **kwargs: object
+) -> Any:
     """
     Run C{f} in the reactor thread and block the calling worker thread for its result.
 
@@ -86,7 +104,28 @@ def blockingCallFromThread(
     result = outcome[0]
     if isinstance(result, Failure):
         result.raiseException()
-    return cast(_T, result)
+    return result
+
+
+def callInReactor(reactor: Any, f: Callable[..., _T], *args: object) -> _T:
+    """
+    Call C{f(*args)} in the reactor thread and return what it returns.
+
+    Unlike L{blockingCallFromThread} this does not wait for a L{Deferred}
+    that C{f} returns: the calling worker thread waits only for C{f} itself
+    (so C{connect()} from a worker thread starts the attempt and returns its
+    Deferred at once). Exceptions are re-raised in the calling thread. In the
+    reactor thread C{f} is simply called.
+    """
+    if inReactorThread():
+        return f(*args)
+    box: list[_T] = []
+
+    def run() -> None:
+        box.append(f(*args))
+
+    blockingCallFromThread(reactor, run)
+    return box[0]
 
 
 def isRunning(reactor: Any) -> bool:
