@@ -42,6 +42,9 @@ def test_exportedNames() -> None:
             "SocketState",
             "Stream",
             "StreamMode",
+            "TCPClientFactory",
+            "TCPProtocol",
+            "TCPServerFactory",
             "TCPSocket",
             "Ti",
             "TiBoundsError",
@@ -63,7 +66,7 @@ def test_exportedNames() -> None:
 
 
 def test_exportsComeFromTheirModules() -> None:
-    from tisocket_twisted import _blob, _buffer, _codec, _log, _stream, _tcp, _ti
+    from tisocket_twisted import _blob, _buffer, _codec, _log, _protocol, _stream, _tcp, _ti
 
     assert tisocket_twisted.Buffer is _buffer.Buffer
     assert tisocket_twisted.createBuffer is _buffer.createBuffer
@@ -72,6 +75,9 @@ def test_exportsComeFromTheirModules() -> None:
     assert tisocket_twisted.Stream is _stream.Stream
     assert tisocket_twisted.TCPSocket is _tcp.TCPSocket
     assert tisocket_twisted.createTCP is _tcp.createTCP
+    assert tisocket_twisted.TCPProtocol is _protocol.TCPProtocol
+    assert tisocket_twisted.TCPClientFactory is _protocol.TCPClientFactory
+    assert tisocket_twisted.TCPServerFactory is _protocol.TCPServerFactory
     assert tisocket_twisted.API is _log.API
     assert tisocket_twisted.Ti is _ti.Ti
 

@@ -37,6 +37,7 @@ from ._events import (
 )
 from ._iostream import ChunkConsumer, ChunkProducer, IOStream, IOStreamBase
 from ._log import API
+from ._protocol import TCPClientFactory, TCPProtocol, TCPServerFactory
 from ._stream import Stream
 from ._tcp import TCPSocket, createTCP
 from ._ti import Socket, Ti, Titanium
@@ -62,6 +63,9 @@ __all__ = [
     "SocketState",
     "Stream",
     "StreamMode",
+    "TCPClientFactory",
+    "TCPProtocol",
+    "TCPServerFactory",
     "TCPSocket",
     "Ti",
     "TiBoundsError",
