@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -108,18 +109,25 @@ class _Slow(Exception):
     """Leave a fast path for the checked one."""
 
 
-# The fast paths. For each type: (pack_into for non-negative numbers, pack_into
-# for negative ones, width) -- a number outside the type's range makes struct
-# raise, and the checked path then keeps its low bits -- and the unpack_from.
-# The byte orders are recognised by identity (small integers are shared
-# objects); anything else, equal or not, takes the checked path.
-_FastPack = tuple[Callable[..., None], Callable[..., None], int]
+# The fast paths. For each type: (pack_into, width, mask, limit) -- integer
+# types keep the low bits of an int (mask), float types take an int or float
+# within +-limit -- and the unpack_from. Everything else (floats for integer
+# types, NaN, infinities, out-of-range numbers) takes the checked path:
+# struct zero-fills its target before it packs, so pack_into must never be
+# called with a value it could refuse. The byte orders are recognised by
+# identity (small integers are shared objects); anything else, equal or not,
+# takes the checked path.
+_FastPack = tuple[Callable[..., None], int, "int | None", float]
 _FastUnpack = Callable[..., tuple[Any, ...]]
+_FLOAT_LIMITS: Final = {
+    TYPE_FLOAT: struct.unpack("<f", b"\xff\xff\x7f\x7f")[0],
+    TYPE_DOUBLE: sys.float_info.max,
+}
 
 
 def _fastPack(order: int) -> dict[str, _FastPack]:
     return {
-        name: (n.unsigned.pack_into, n.signed.pack_into, n.width)
+        name: (n.unsigned.pack_into, n.width, n.mask, _FLOAT_LIMITS.get(name, 0.0))
         for name, n in _NUMBERS[order].items()
     }
 
@@ -136,7 +144,15 @@ _FAST_UNPACK_LITTLE: Final = _fastUnpack(LITTLE_ENDIAN)
 _FAST_UNPACK_NATIVE: Final = _fastUnpack(NATIVE_BYTE_ORDER)
 _BIG: Final[Any] = BIG_ENDIAN
 _LITTLE: Final[Any] = LITTLE_ENDIAN
-_FAST_FAILURES: Final = (_Slow, KeyError, TypeError, ValueError, OverflowError, struct.error)
+_FAST_FAILURES: Final = (
+    _Slow,
+    KeyError,
+    TypeError,
+    ValueError,
+    IndexError,
+    OverflowError,
+    struct.error,
+)
 
 _TYPE_NAMES: Final = ", ".join(repr(name) for name in TYPE_WIDTHS)
 _CHARSET_NAMES: Final = ", ".join(repr(name) for name in CHARSETS)
@@ -464,23 +480,28 @@ class CodecModule:
         if params is None and not unknown and dest.__class__ is Buffer:
             try:
                 if byteOrder is _MISSING:
-                    packUnsigned, packSigned, width = _FAST_PACK_NATIVE[type]
+                    pack, width, mask, limit = _FAST_PACK_NATIVE[type]
                 elif byteOrder is _BIG:
-                    packUnsigned, packSigned, width = _FAST_PACK_BIG[type]
+                    pack, width, mask, limit = _FAST_PACK_BIG[type]
                 elif byteOrder is _LITTLE:
-                    packUnsigned, packSigned, width = _FAST_PACK_LITTLE[type]
+                    pack, width, mask, limit = _FAST_PACK_LITTLE[type]
                 elif byteOrder is None:
-                    packUnsigned, packSigned, width = _FAST_PACK_NATIVE[type]
+                    pack, width, mask, limit = _FAST_PACK_NATIVE[type]
                 else:
                     raise _Slow
                 cls = source.__class__
-                if cls is int or cls is float:
-                    if position is _MISSING:
-                        (packUnsigned if source >= 0 else packSigned)(dest._data, 0, source)
-                        return width
-                    if position.__class__ is int and position >= 0:
-                        (packUnsigned if source >= 0 else packSigned)(dest._data, position, source)
-                        return position + width
+                if cls is int and mask is not None:
+                    value = source & mask
+                elif (cls is float or cls is int) and mask is None and -limit <= source <= limit:
+                    value = source
+                else:
+                    raise _Slow
+                if position is _MISSING:
+                    pack(dest._data, 0, value)
+                    return width
+                if position.__class__ is int and position >= 0:
+                    pack(dest._data, position, value)
+                    return position + width
             except _FAST_FAILURES:
                 pass
         elif (
