@@ -315,7 +315,9 @@ class TestIndexing:
         b = buf(b"\x00\x7f\xff")
         assert [b[0], b[1], b[2]] == [0, 127, 255]
 
-    @pytest.mark.parametrize(("value", "stored"), [(0, 0), (255, 255), (256, 0), (-1, 255), (1000, 232)])
+    @pytest.mark.parametrize(
+        ("value", "stored"), [(0, 0), (255, 255), (256, 0), (-1, 255), (1000, 232)]
+    )
     def test_setLowBits(self, value: int, stored: int) -> None:
         b = createBuffer(length=1)
         b[0] = value
@@ -477,9 +479,7 @@ class TestAppend:
 
 
 class TestInsert:
-    @pytest.mark.parametrize(
-        ("offset", "expected"), [(0, b"xyab"), (1, b"axyb"), (2, b"abxy")]
-    )
+    @pytest.mark.parametrize(("offset", "expected"), [(0, b"xyab"), (1, b"axyb"), (2, b"abxy")])
     def test_whole(self, offset: int, expected: bytes) -> None:
         b = buf(b"ab")
         assert b.insert(buf(b"xy"), offset) == 2
@@ -512,14 +512,14 @@ class TestInsert:
     def test_halfPairBeforeRange(self) -> None:
         b, source = buf(b"ab"), buf(b"xy")
         assertRaisesUnchanged(TiTypeError, lambda: b.insert(source, 99, 99), b, source)
-        assertRaisesUnchanged(
-            TiTypeError, lambda: b.insert(source, 0, sourceLength=1), b, source
-        )
+        assertRaisesUnchanged(TiTypeError, lambda: b.insert(source, 0, sourceLength=1), b, source)
 
     @pytest.mark.parametrize("offset", [None, 1.0, "1", True])
     def test_badOffset(self, offset: Any) -> None:
         b, source = buf(b"ab"), buf(b"xy")
-        assertRaisesUnchanged(TiTypeError, lambda: b.insert(source, offset), b, source, match="offset")
+        assertRaisesUnchanged(
+            TiTypeError, lambda: b.insert(source, offset), b, source, match="offset"
+        )
 
     def test_badSource(self) -> None:
         b = buf(b"ab")
@@ -553,9 +553,13 @@ class TestCopy:
 
     def test_neverGrows(self) -> None:
         b, source = buf(b"abcd"), buf(b"xyz")
-        assertRaisesUnchanged(TiBoundsError, lambda: b.copy(source, 2), b, source, match="never grows")
+        assertRaisesUnchanged(
+            TiBoundsError, lambda: b.copy(source, 2), b, source, match="never grows"
+        )
 
-    @pytest.mark.parametrize(("offset", "so", "sl"), [(5, 0, 0), (-1, 0, 1), (0, 2, 2), (0, -1, 1), (3, 0, 2)])
+    @pytest.mark.parametrize(
+        ("offset", "so", "sl"), [(5, 0, 0), (-1, 0, 1), (0, 2, 2), (0, -1, 1), (3, 0, 2)]
+    )
     def test_outOfRange(self, offset: int, so: int, sl: int) -> None:
         b, source = buf(b"abcd"), buf(b"xyz")
         assertRaisesUnchanged(TiBoundsError, lambda: b.copy(source, offset, so, sl), b, source)
@@ -729,9 +733,11 @@ class TestPython:
 
     def test_equality(self) -> None:
         b = buf(b"ab")
-        assert b == buf(b"ab") and not (b != buf(b"ab"))
+        assert b == buf(b"ab")
+        assert (b != buf(b"ab")) is False
         assert b != buf(b"abc")
-        assert b == b"ab" and b"ab" == b
+        assert b == b"ab"
+        assert b"ab" == b  # noqa: SIM300 (the reflected comparison)
         assert b == bytearray(b"ab") and bytearray(b"ab") == b
         assert b == memoryview(b"ab")
         assert b == Blob(b"ab") and Blob(b"ab") == b

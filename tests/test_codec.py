@@ -11,7 +11,15 @@ from typing import Any
 
 import pytest
 
-from tisocket_twisted import Buffer, Codec, Ti, TiBoundsError, TiTypeError, TiValueError, createBuffer
+from tisocket_twisted import (
+    Buffer,
+    Codec,
+    Ti,
+    TiBoundsError,
+    TiTypeError,
+    TiValueError,
+    createBuffer,
+)
 from tisocket_twisted._codec import CodecModule
 
 BE, LE = Codec.BIG_ENDIAN, Codec.LITTLE_ENDIAN
@@ -86,7 +94,13 @@ class TestEncodeNumber:
     def test_docExamplePosition(self) -> None:
         b = createBuffer(length=100)
         n = Codec.encodeNumber(
-            {"source": 0x3456789A, "dest": b, "type": Codec.TYPE_INT, "byteOrder": BE, "position": 10}
+            {
+                "source": 0x3456789A,
+                "dest": b,
+                "type": Codec.TYPE_INT,
+                "byteOrder": BE,
+                "position": 10,
+            }
         )
         assert n == 14
         assert bytes(b)[10:14] == b"\x34\x56\x78\x9a"
@@ -162,11 +176,16 @@ class TestEncodeNumber:
             match="integer",
         )
 
-    @pytest.mark.parametrize(("type", "value"), [("float", 1e300), ("float", -1e39), ("double", 10**400)])
+    @pytest.mark.parametrize(
+        ("type", "value"), [("float", 1e300), ("float", -1e39), ("double", 10**400)]
+    )
     def test_tooLargeForFloats(self, type: str, value: float) -> None:
         b = buf(b"\x01" * 8)
         raisesUnchanged(
-            TiValueError, lambda: Codec.encodeNumber(source=value, dest=b, type=type), b, match="large"
+            TiValueError,
+            lambda: Codec.encodeNumber(source=value, dest=b, type=type),
+            b,
+            match="large",
         )
 
     def test_defaults(self) -> None:
@@ -357,7 +376,10 @@ class TestDecodeNumber:
         b = createBuffer(length=100)
         Codec.encodeNumber(source=0x3456789A, dest=b, type="int", byteOrder=BE, position=10)
         assert Codec.decodeNumber(source=b, type="int", byteOrder=BE, position=10) == 0x3456789A
-        assert Codec.decodeNumber(source=b, type="int", byteOrder=LE, position=10) == 0x9A785634 - 2**32
+        assert (
+            Codec.decodeNumber(source=b, type="int", byteOrder=LE, position=10)
+            == 0x9A785634 - 2**32
+        )
 
     @pytest.mark.parametrize("order", [BE, LE])
     @pytest.mark.parametrize("type", list(ALL_TYPES))
@@ -365,7 +387,9 @@ class TestDecodeNumber:
         fmt = PREFIX[order] + ALL_TYPES[type]
         data = bytes(range(0xF0, 0xF0 + 3 + struct.calcsize(fmt)))
         (expected,) = struct.unpack_from(fmt, data, 3)
-        assert Codec.decodeNumber(source=buf(data), type=type, byteOrder=order, position=3) == expected
+        assert (
+            Codec.decodeNumber(source=buf(data), type=type, byteOrder=order, position=3) == expected
+        )
 
     def test_defaults(self) -> None:
         b = buf(struct.pack("=i", -7))
@@ -530,7 +554,14 @@ class TestEncodeString:
 
     @pytest.mark.parametrize(
         ("text", "charset"),
-        [("é", "ascii"), ("aé", "ascii"), ("€", "latin1"), ("€", "iso-latin-1"), ("\ud800", "utf8"), ("\udfff", "utf16")],
+        [
+            ("é", "ascii"),
+            ("aé", "ascii"),
+            ("€", "latin1"),
+            ("€", "iso-latin-1"),
+            ("\ud800", "utf8"),
+            ("\udfff", "utf16"),
+        ],
     )
     def test_unencodable(self, text: str, charset: str) -> None:
         b = buf(b"........")
