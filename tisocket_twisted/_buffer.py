@@ -118,6 +118,10 @@ def _slice(
     return data[offset : offset + length]
 
 
+#: Make an instance without running C{__init__} (the slots are set by the caller).
+_newBuffer: Final = object.__new__
+
+
 class Buffer:
     """
     C{Ti.Buffer}: a mutable, resizable array of bytes.
@@ -156,7 +160,7 @@ class Buffer:
     @classmethod
     def _wrap(cls, data: bytearray) -> Buffer:
         """Make a buffer that owns C{data} (no copy, no check). Internal fast path."""
-        buf = cls.__new__(cls)
+        buf = _newBuffer(cls)
         buf._data = data
         buf._type = None
         buf._value = None
@@ -220,6 +224,15 @@ class Buffer:
         @raise TiBoundsError: if the range reaches outside C{sourceBuffer}.
         """
         where = "Ti.Buffer.append"
+        if sourceBuffer.__class__ is Buffer and sourceOffset is None and sourceLength is None:
+            # Fast path: a whole buffer.
+            whole = sourceBuffer._data
+            count = len(whole)
+            try:
+                self._data.extend(whole)
+            except BufferError as exc:
+                raise _exported(where) from exc
+            return count
         source = _sourceData(where, "sourceBuffer", sourceBuffer)
         pair = _sourceRange(where, source, sourceOffset, sourceLength)
         chunk = _slice(source, pair)
@@ -311,16 +324,26 @@ class Buffer:
 
         @raise TiBoundsError: if the range reaches outside this buffer.
         """
-        where = "Ti.Buffer.clone"
-        pair = _pair(where, "offset", offset, "length", length)
         data = self._data
-        if pair is None:
-            clone = Buffer._wrap(data[:])
+        clone = _newBuffer(Buffer)
+        if offset is None and length is None:
+            clone._data = data[:]
             clone._value = self._value
         else:
-            start, count = pair
-            checkRange(where, "offset", start, "length", count, len(data))
-            clone = Buffer._wrap(data[start : start + count])
+            if not (
+                offset.__class__ is int
+                and length.__class__ is int
+                and offset >= 0
+                and length >= 0
+                and offset + length <= len(data)
+            ):
+                where = "Ti.Buffer.clone"
+                pair = _pair(where, "offset", offset, "length", length)
+                assert pair is not None
+                checkRange(where, "offset", pair[0], "length", pair[1], len(data))
+                offset, length = pair
+            clone._data = data[offset : offset + length]
+            clone._value = None
         clone._type = self._type
         clone._byteOrder = self._byteOrder
         return clone
@@ -397,9 +420,12 @@ class Buffer:
         @raise TiTypeError: if C{index} or C{value} is not an integer.
         @raise TiBoundsError: unless C{0 <= index < length}.
         """
+        data = self._data
+        if index.__class__ is int and value.__class__ is int and 0 <= index < len(data):
+            data[index] = value & 0xFF
+            return
         i = _checkIndex("Ti.Buffer[]", index)
         byte = checkInt("Ti.Buffer[]", "value", value) & 0xFF
-        data = self._data
         if i < 0 or i >= len(data):
             raise TiBoundsError(f"Ti.Buffer[]: index {i!r} is outside 0..{len(data) - 1}")
         data[i] = byte
