@@ -14,7 +14,16 @@ apply):
     JavaScript's C{undefined}). An offset given without its length, or a length
     without its offset, is a L{TiTypeError}, checked before any range.
   - A range reaching outside either buffer is a L{TiBoundsError}, raised before
-    anything changes; C{copy} and C{fill} never grow and never clamp.
+    anything changes; C{copy} and C{fill} never grow and never clamp;
+    C{insert} at C{offset == length} appends.
+  - C{byteOrder} is the order given to C{createBuffer}; when none was given it
+    is the native order for a buffer made from a number (the order the number
+    was encoded in) and L{None} otherwise: text carries its byte order in its
+    charset, and a buffer made from a length has no order at all. A full
+    C{clone()} copies C{type}, C{value} and C{byteOrder}; C{clone(offset,
+    length)} copies C{type} and C{byteOrder} only, even for the whole range.
+  - C{toString()} and C{str(buf)} decode all bytes as UTF-8 with U+FFFD for
+    invalid ones; C{clear()} fills with zeros.
   - The source of C{append}, C{insert} and C{copy} is a L{Buffer}; a L{Blob}, a
     L{bytes}, L{bytearray} or L{memoryview} is accepted too, so binary data
     never needs a text detour.
@@ -410,7 +419,7 @@ class Buffer:
                 pass
         i = _checkIndex("Ti.Buffer[]", index)
         if i < 0 or i >= len(self._data):
-            raise TiBoundsError(f"Ti.Buffer[]: index {i!r} is outside 0..{len(self._data) - 1}")
+            raise _indexError(i, len(self._data))
         return self._data[i]
 
     def __setitem__(self, index: int, value: int) -> None:
@@ -427,7 +436,7 @@ class Buffer:
         i = _checkIndex("Ti.Buffer[]", index)
         byte = checkInt("Ti.Buffer[]", "value", value) & 0xFF
         if i < 0 or i >= len(data):
-            raise TiBoundsError(f"Ti.Buffer[]: index {i!r} is outside 0..{len(data) - 1}")
+            raise _indexError(i, len(data))
         data[i] = byte
 
     def __iter__(self) -> Iterator[int]:
@@ -488,6 +497,13 @@ def _checkIndex(where: str, index: object) -> int:
             f"{where}: slices are not supported (got {index!r}); use clone(offset, length)"
         )
     return checkInt(where, "index", index)
+
+
+def _indexError(index: int, length: int) -> TiBoundsError:
+    """The error for an index outside the buffer."""
+    return TiBoundsError(
+        f"Ti.Buffer[]: index {index!r} is outside the buffer (0 <= index < length {length})"
+    )
 
 
 def _exported(where: str) -> InvalidStateError:
