@@ -477,6 +477,25 @@ class CodecModule:
         @raise TiBoundsError: if the value does not fit in C{dest} from
             C{position} (nothing is written).
         """
+        if (
+            params is not None
+            and params.__class__ is dict
+            and not unknown
+            and source is _MISSING
+            and dest is _MISSING
+            and type is _MISSING
+            and position is _MISSING
+            and byteOrder is _MISSING
+            and params.keys() <= _ENCODE_NUMBER_KEYS
+        ):
+            # The dict style: unpack it and take the same paths as keywords.
+            get = params.get
+            source = get("source", _MISSING)
+            dest = get("dest", _MISSING)
+            type = get("type", _MISSING)
+            position = get("position", _MISSING)
+            byteOrder = get("byteOrder", _MISSING)
+            params = None
         if params is None and not unknown and dest.__class__ is Buffer:
             try:
                 if byteOrder is _MISSING:
@@ -504,18 +523,6 @@ class CodecModule:
                     return position + width
             except _FAST_FAILURES:
                 pass
-        elif (
-            params.__class__ is dict
-            and not unknown
-            and source is _MISSING
-            and dest is _MISSING
-            and type is _MISSING
-            and position is _MISSING
-            and byteOrder is _MISSING
-            and params.keys() <= _ENCODE_NUMBER_KEYS
-        ):
-            # The dict style: the same fast path, through keywords.
-            return self.encodeNumber(**params)
         return _encodeNumber(
             mergeOptions(
                 _ENCODE_NUMBER,
@@ -552,6 +559,23 @@ class CodecModule:
             C{float} (widened) and C{double}.
         @raise TiBoundsError: if the value reaches past the end of C{source}.
         """
+        if (
+            params is not None
+            and params.__class__ is dict
+            and not unknown
+            and source is _MISSING
+            and type is _MISSING
+            and position is _MISSING
+            and byteOrder is _MISSING
+            and params.keys() <= _DECODE_NUMBER_KEYS
+        ):
+            # The dict style: unpack it and take the same paths as keywords.
+            get = params.get
+            source = get("source", _MISSING)
+            type = get("type", _MISSING)
+            position = get("position", _MISSING)
+            byteOrder = get("byteOrder", _MISSING)
+            params = None
         if params is None and not unknown and source.__class__ is Buffer:
             try:
                 if byteOrder is _MISSING:
@@ -570,16 +594,6 @@ class CodecModule:
                     return unpack(source._data, position)[0]  # type: ignore[no-any-return]
             except _FAST_FAILURES:
                 pass
-        elif (
-            params.__class__ is dict
-            and not unknown
-            and source is _MISSING
-            and type is _MISSING
-            and position is _MISSING
-            and byteOrder is _MISSING
-            and params.keys() <= _DECODE_NUMBER_KEYS
-        ):
-            return self.decodeNumber(**params)
         return _decodeNumber(
             mergeOptions(
                 _DECODE_NUMBER,
@@ -615,6 +629,27 @@ class CodecModule:
         @raise TiValueError: if the charset cannot encode the text.
         """
         if (
+            params is not None
+            and params.__class__ is dict
+            and not unknown
+            and source is _MISSING
+            and dest is _MISSING
+            and charset is _MISSING
+            and destPosition is _MISSING
+            and sourcePosition is _MISSING
+            and sourceLength is _MISSING
+            and params.keys() <= _ENCODE_STRING_KEYS
+        ):
+            # The dict style: unpack it and take the same paths as keywords.
+            get = params.get
+            source = get("source", _MISSING)
+            dest = get("dest", _MISSING)
+            charset = get("charset", _MISSING)
+            destPosition = get("destPosition", _MISSING)
+            sourcePosition = get("sourcePosition", _MISSING)
+            sourceLength = get("sourceLength", _MISSING)
+            params = None
+        if (
             params is None
             and not unknown
             and source.__class__ is str
@@ -634,18 +669,6 @@ class CodecModule:
                         return end
             except (KeyError, TypeError, ValueError):
                 pass
-        elif (
-            params.__class__ is dict
-            and not unknown
-            and source is _MISSING
-            and dest is _MISSING
-            and charset is _MISSING
-            and destPosition is _MISSING
-            and sourcePosition is _MISSING
-            and sourceLength is _MISSING
-            and params.keys() <= _ENCODE_STRING_KEYS
-        ):
-            return self.encodeString(**params)
         return _encodeString(
             mergeOptions(
                 _ENCODE_STRING,
@@ -682,6 +705,23 @@ class CodecModule:
 
         @raise TiBoundsError: if the range reaches outside C{source}.
         """
+        if (
+            params is not None
+            and params.__class__ is dict
+            and not unknown
+            and source is _MISSING
+            and position is _MISSING
+            and length is _MISSING
+            and charset is _MISSING
+            and params.keys() <= _DECODE_STRING_KEYS
+        ):
+            # The dict style: unpack it and take the same paths as keywords.
+            get = params.get
+            source = get("source", _MISSING)
+            position = get("position", _MISSING)
+            length = get("length", _MISSING)
+            charset = get("charset", _MISSING)
+            params = None
         if params is None and not unknown and source.__class__ is Buffer:
             try:
                 codec = "utf-8" if charset is _MISSING else _PYTHON_CODECS[charset]
@@ -700,16 +740,6 @@ class CodecModule:
                     return data[start : start + count].decode(codec, "replace")
             except (KeyError, TypeError):
                 pass
-        elif (
-            params.__class__ is dict
-            and not unknown
-            and source is _MISSING
-            and position is _MISSING
-            and length is _MISSING
-            and charset is _MISSING
-            and params.keys() <= _DECODE_STRING_KEYS
-        ):
-            return self.decodeString(**params)
         return _decodeString(
             mergeOptions(
                 _DECODE_STRING,
