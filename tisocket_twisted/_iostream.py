@@ -34,6 +34,9 @@ The rules every implementation keeps:
     the next reader.
   - Several producers may be active on one stream: they are served in the
     order they were started, one at a time.
+  - C{produceChunks} and C{writeChunk} are called in the reactor thread:
+    C{Ti.Stream} and L{IOStreamBase}'s C{read}/C{write} called elsewhere hand
+    the work to the reactor thread (with C{callSoon}) first.
   - C{writeChunk}'s C{done} is called once, in the reactor thread, never before
     C{writeChunk} has returned: with L{None} once the bytes are handed over
     (for a socket: the transport's buffer is below its high-water mark), or
@@ -52,6 +55,7 @@ from ._buffer import Buffer
 from ._errors import TiBoundsError, TiTypeError
 from ._events import Failed, ReadEvent, WriteEvent
 from ._log import callUser
+from ._threads import inReactorThread
 
 __all__ = [
     "ChunkConsumer",
@@ -322,9 +326,10 @@ class IOStreamBase:
             n = len(data)
             buf._data[start : start + n] = data
             return n
-        readIntoBuffer(self, buf, start, count).addCallback(  # type: ignore[arg-type]
-            lambda event: callUser("read", callback, event)
-        )
+        if inReactorThread():
+            _readAndNotify(self, buf, start, count, callback)  # type: ignore[arg-type]
+        else:
+            self.callSoon(_readAndNotify, self, buf, start, count, callback)
         return 0
 
     def write(
@@ -345,7 +350,26 @@ class IOStreamBase:
         )
         if callback is None:
             return self.writeNow(bytes(buf._data[start : start + count]))
-        writeFromBuffer(self, buf, start, count).addCallback(  # type: ignore[arg-type]
-            lambda event: callUser("write", callback, event)
-        )
+        if inReactorThread():
+            _writeAndNotify(self, buf, start, count, callback)  # type: ignore[arg-type]
+        else:
+            # Take the bytes now, as a call in the reactor thread would.
+            data = Buffer._wrap(bytearray(buf._data[start : start + count]))
+            self.callSoon(_writeAndNotify, self, data, 0, count, callback)
         return 0
+
+
+def _readAndNotify(
+    stream: IOStream, buffer: Buffer, offset: int, count: int, callback: Callable[[Any], object]
+) -> None:
+    readIntoBuffer(stream, buffer, offset, count).addCallback(
+        lambda event: callUser("read", callback, event)
+    )
+
+
+def _writeAndNotify(
+    stream: IOStream, buffer: Buffer, offset: int, count: int, callback: Callable[[Any], object]
+) -> None:
+    writeFromBuffer(stream, buffer, offset, count).addCallback(
+        lambda event: callUser("write", callback, event)
+    )
