@@ -960,3 +960,25 @@ class TestThreadsAndReactor:
         result = yield done
         thread.join()
         assert result == (3, threading.current_thread())
+
+    @pytest_twisted.inlineCallbacks
+    def test_asyncWriteFromAWorkerThread(self, reactor: Any) -> Any:
+        """The bytes are taken at the call; the callback runs in the reactor thread."""
+        target = buf()
+        stream = BufferStream(target, MODE_WRITE)
+        done: Deferred[Any] = Deferred()
+
+        def callback(event: WriteEvent) -> None:
+            done.callback((event.bytesProcessed, threading.current_thread()))
+
+        def work() -> None:
+            data = buf(b"abc")
+            assert stream.write(data, callback) == 0
+            data._data[:] = b"xyz"
+
+        thread = threading.Thread(target=work)
+        thread.start()
+        result = yield done
+        thread.join()
+        assert result == (3, threading.current_thread())
+        assert bytes(target) == b"abc"
