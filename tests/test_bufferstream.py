@@ -40,12 +40,7 @@ def buf(data: bytes = b"") -> Buffer:
 
 def makeBlob(data: bytes) -> Blob:
     """A Blob holding C{data}."""
-    try:
-        return Blob(data)  # type: ignore[call-arg]
-    except TypeError:  # the Blob class without its constructor yet
-        blob = Blob.__new__(Blob)
-        blob._data = data  # type: ignore[attr-defined]
-        return blob
+    return Blob(data)
 
 
 class Recorder:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, Protocol
 
 from ._args import checkInt
 from ._blob import Blob
@@ -343,7 +343,7 @@ class BlobStream(_MemoryStream):
     def __init__(self, blob: Blob, reactor: Any = None) -> None:
         if not isinstance(blob, Blob):
             raise TiTypeError(f"{self.apiName}: blob must be a Ti.Blob, got {blob!r}")
-        super().__init__(cast(_Holder, blob), MODE_READ, reactor)
+        super().__init__(blob, MODE_READ, reactor)
 
     def _writeRefusal(self) -> str | None:
         if self._holder is None:
