@@ -39,7 +39,7 @@ __all__ = [
 
 
 class SocketState(IntEnum):
-    """The states of a Ti TCP socket (``Ti.Network.Socket.INITIALIZED`` ...)."""
+    """The states of a Ti TCP socket (C{Ti.Network.Socket.INITIALIZED} ...)."""
 
     INITIALIZED = 1
     CONNECTED = 2
@@ -49,7 +49,7 @@ class SocketState(IntEnum):
 
 
 class StreamMode(IntEnum):
-    """The modes of ``Ti.Stream.createStream`` (``Ti.Stream.MODE_READ`` ...)."""
+    """The modes of C{Ti.Stream.createStream} (C{Ti.Stream.MODE_READ} ...)."""
 
     MODE_READ = 0
     MODE_WRITE = 1

@@ -2,7 +2,7 @@
 The exceptions raised synchronously by the library (CONTRACT section 9).
 
 Every class derives from L{TiError} and from the built-in exception a Python
-programmer would expect, so ``except IndexError`` keeps working.
+programmer would expect, so C{except IndexError} keeps working.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ class TiSocketError(TiError, OSError):
     """
     A socket-level failure reported synchronously (bind failure, blocking I/O failure).
 
-    ``errno`` holds the OS error number (or -1 where no OS error applies) and
-    ``strerror`` the readable message, as for any L{OSError}.
+    C{errno} holds the OS error number (or -1 where no OS error applies) and
+    C{strerror} the readable message, as for any L{OSError}.
     """
 
     def __init__(self, errno: int, message: str) -> None:

@@ -80,7 +80,7 @@ class ResultEvent(TiEvent):
     An event reporting success or failure (Titanium's C{ErrorResponse}).
 
     On success C{success} is true, C{code} 0, C{error} L{None}, C{errorState} 0
-    and C{errorDescription} ``""``; on failure C{success} is false, C{code} the
+    and C{errorDescription} C{""}; on failure C{success} is false, C{code} the
     OS errno or -1, C{error} a readable message, C{errorState} 1 and
     C{errorDescription} the message.
     """
@@ -115,7 +115,7 @@ class ResultEvent(TiEvent):
 
     @property
     def errorDescription(self) -> str:
-        """The error message, ``""`` on success (deprecated Titanium field)."""
+        """The error message, C{""} on success (deprecated Titanium field)."""
         return self.error or ""
 
 
