@@ -45,6 +45,7 @@ from tisocket_twisted import (
 from tisocket_twisted._constants import MODE_APPEND, MODE_READ, MODE_WRITE
 from tisocket_twisted._events import Failed
 from tisocket_twisted._iostream import ChunkConsumer, ChunkProducer, IOStreamBase
+from tisocket_twisted.testing import MemoryNetwork, memoryPair
 
 
 def buf(data: bytes = b"") -> Buffer:
@@ -1616,3 +1617,97 @@ class TestThreads:
         writeEvent = await Stream.write(sink, buf(b"!"))
         assert writeEvent.bytesProcessed == 1
         assert bytes(target) == b"hello world!"
+
+
+class TestOverTCPSockets:
+    """
+    The same functions over real TCPSocket objects, on the library's in-memory
+    network: a socket is just another IOStream here.
+    """
+
+    def test_pump(self) -> None:
+        pair = memoryPair()
+        handler = Handler()
+        d = Stream.pump(pair.inbound, handler, 4, True)
+        pair.client.write(buf(b"hello world"))
+        pair.client.close()
+        pair.flush()
+        assert b"".join(handler.chunks) == b"hello world"
+        assert all(1 <= len(c) <= 4 for c in handler.chunks)
+        assert (handler.last.success, handler.last.totalBytesProcessed) == (True, 11)
+        assert handler.last.buffer.length == 0
+        assert result(d) is handler.last
+        pair.close()
+
+    def test_readAndReadAll(self) -> None:
+        pair = memoryPair()
+        first = buf(bytes(3))
+        d1 = Stream.read(pair.inbound, first)
+        rest = buf(b"old content")
+        d2 = Stream.readAll(pair.inbound, rest)
+        pair.flush()
+        assert not d1.called
+        data = bytes(range(256)) * 100
+        pair.client.write(buf(data))
+        pair.client.close()
+        pair.flush()
+        assert result(d1).bytesProcessed == 3
+        assert bytes(first) == data[:3]
+        assert result(d2).bytesProcessed == len(data) - 3
+        assert bytes(rest) == data[3:]
+        pair.close()
+
+    def test_writeStreamSocketToSocket(self) -> None:
+        network = MemoryNetwork()
+        source = memoryPair(network)
+        sink = memoryPair(network)
+        received = buf()
+        reading = Stream.readAll(sink.inbound, received)
+        copying = Stream.writeStream(source.inbound, sink.client, 1000, lambda e: None)
+        data = bytes(range(256)) * 2000
+        source.client.write(buf(data))
+        source.client.close()
+        network.flush()
+        event = result(copying)
+        assert (event.bytesProcessed, event.success) == (len(data), True)
+        sink.client.close()
+        network.flush()
+        assert result(reading).bytesProcessed == len(data)
+        assert bytes(received) == data
+        source.close()
+        sink.close()
+
+    def test_writeToASocket(self) -> None:
+        pair = memoryPair()
+        d = Stream.write(pair.client, buf(b"abc"))
+        received = buf()
+        reading = Stream.readAll(pair.inbound, received)
+        pair.flush()
+        assert result(d).bytesProcessed == 3
+        pair.client.close()
+        pair.flush()
+        assert bytes(received) == b"abc"
+        assert result(reading).success
+        pair.close()
+
+    def test_syncFormsRefuseToBlockTheReactorThread(self) -> None:
+        pair = memoryPair()
+        with pytest.raises(WouldBlockError):
+            Stream.pump(pair.inbound, Handler(), 4)
+        with pytest.raises(WouldBlockError):
+            Stream.readAll(pair.inbound)
+        with pytest.raises(WouldBlockError):
+            Stream.writeStream(reader(b"abc", Clock()), pair.client, 4)
+        pair.close()
+
+    def test_closedSocket(self) -> None:
+        pair = memoryPair()
+        pair.close()
+        with pytest.raises(InvalidStateError):
+            Stream.readAll(pair.inbound)
+        handler = Handler()
+        Stream.pump(pair.inbound, handler, 4, True)
+        d = Stream.write(pair.client, buf(b"x"))
+        pair.flush()
+        assert (handler.last.success, handler.last.code) == (False, -1)
+        assert (result(d).success, result(d).bytesProcessed) == (False, -1)
