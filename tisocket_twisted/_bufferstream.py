@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
 from ._args import checkInt
-from ._blob import Blob
+from ._blob import Blob, shortRepr
 from ._buffer import Buffer
 from ._constants import MODE_APPEND, MODE_READ, StreamMode
 from ._errors import InvalidStateError, TiTypeError, TiValueError
@@ -324,7 +324,9 @@ class BufferStream(_MemoryStream):
 
     def __init__(self, buffer: Buffer, mode: int, reactor: Any = None) -> None:
         if not isinstance(buffer, Buffer):
-            raise TiTypeError(f"{self.apiName}: buffer must be a Ti.Buffer, got {buffer!r}")
+            raise TiTypeError(
+                f"{self.apiName}: buffer must be a Ti.Buffer, got {shortRepr(buffer)}"
+            )
         super().__init__(buffer, _checkMode(self.apiName, mode), reactor)
 
 
@@ -342,7 +344,7 @@ class BlobStream(_MemoryStream):
 
     def __init__(self, blob: Blob, reactor: Any = None) -> None:
         if not isinstance(blob, Blob):
-            raise TiTypeError(f"{self.apiName}: blob must be a Ti.Blob, got {blob!r}")
+            raise TiTypeError(f"{self.apiName}: blob must be a Ti.Blob, got {shortRepr(blob)}")
         super().__init__(blob, MODE_READ, reactor)
 
     def _writeRefusal(self) -> str | None:

@@ -47,7 +47,7 @@ from typing import Any, Literal, TypeVar, cast, overload
 from twisted.internet.defer import Deferred
 
 from ._args import checkCallable, checkInt, mergeOptions, require
-from ._blob import Blob
+from ._blob import Blob, shortRepr
 from ._buffer import Buffer
 from ._bufferstream import BlobStream, BufferStream
 from ._constants import MODE_APPEND, MODE_READ, MODE_WRITE, StreamMode
@@ -81,7 +81,7 @@ def _checkStream(where: str, name: str, stream: object) -> IOStream:
     if isinstance(stream, IOStreamBase) or type(stream) in _streamTypes:
         return cast(IOStream, stream)
     if not isinstance(stream, IOStream):
-        raise TiTypeError(f"{where}: {name} must be an IOStream, got {stream!r}")
+        raise TiTypeError(f"{where}: {name} must be an IOStream, got {shortRepr(stream)}")
     _streamTypes.add(type(stream))
     return stream
 
@@ -321,7 +321,9 @@ class StreamModule:
                     f"{where}: a Blob is read-only, mode must be MODE_READ, got {mode.name}"
                 )
             return BlobStream(source)
-        raise TiTypeError(f"{where}: source must be a Ti.Buffer or a Ti.Blob, got {source!r}")
+        raise TiTypeError(
+            f"{where}: source must be a Ti.Buffer or a Ti.Blob, got {shortRepr(source)}"
+        )
 
     def read(
         self,
@@ -402,7 +404,7 @@ class StreamModule:
                     return Buffer._wrap(out)
                 out += data
         if not isinstance(buffer, Buffer):
-            raise TiTypeError(f"{where}: buffer must be a Ti.Buffer, got {buffer!r}")
+            raise TiTypeError(f"{where}: buffer must be a Ti.Buffer, got {shortRepr(buffer)}")
         callback = checkCallable(where, "resultsCallback", resultsCallback)
 
         def begin() -> Deferred[ReadEvent]:
@@ -528,10 +530,10 @@ class StreamModule:
         where = "Ti.Stream.pump"
         stream = _checkStream(where, "inputStream", inputStream)
         if not callable(handler):
-            raise TiTypeError(f"{where}: handler must be callable, got {handler!r}")
+            raise TiTypeError(f"{where}: handler must be callable, got {shortRepr(handler)}")
         size = _checkChunkSize(where, maxChunkSize)
         if not isinstance(isAsync, bool):
-            raise TiTypeError(f"{where}: isAsync must be True or False, got {isAsync!r}")
+            raise TiTypeError(f"{where}: isAsync must be True or False, got {shortRepr(isAsync)}")
         if isAsync:
 
             def begin() -> Deferred[PumpEvent]:
