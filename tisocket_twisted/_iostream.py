@@ -27,6 +27,11 @@ The rules every implementation keeps:
   - C{chunkReceived} gets between 1 and C{maxChunkSize} bytes; then exactly one
     C{chunksEnded} follows: L{None} for end of stream or a local close, a
     L{Failed} for an error or a stream that is not readable.
+  - A chunk is C{bytes}, or a C{bytearray} that the consumer owns from then on:
+    the producer never reads or changes it again, so a consumer that needs a
+    C{bytearray} (a new Buffer) may keep it as it is instead of copying it.
+    (A TCP socket receives straight into such bytearrays; on bulk transfers
+    the copy would cost as much as receiving.)
   - C{pauseProducing()} and C{stopProducing()} take effect at once, even when
     called from inside C{chunkReceived}: no further chunk is delivered until
     C{resumeProducing()} (paused) or ever (stopped; C{chunksEnded} is not
@@ -72,7 +77,10 @@ class ChunkConsumer(Protocol):
     """Receives the chunks of a stream started with C{produceChunks}."""
 
     def chunkReceived(self, data: bytes) -> None:
-        """Take one chunk of 1 to C{maxChunkSize} bytes."""
+        """
+        Take one chunk of 1 to C{maxChunkSize} bytes: C{bytes}, or a
+        C{bytearray} that is the consumer's own from now on.
+        """
 
     def chunksEnded(self, failed: Failed | None) -> None:
         """The stream ended: L{None} for end of stream or local close, else why it failed."""
