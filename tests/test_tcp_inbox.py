@@ -64,6 +64,18 @@ def test_hotPathPassesTheReceivedObjectThrough() -> None:
     assert inbox.size == 0
 
 
+def test_aHeldBytearrayIsHandedOverWholeWhenItFits() -> None:
+    inbox, _, clock = make()
+    data = bytearray(b"abc")
+    inbox.dataReceived(data)  # type: ignore[arg-type]
+    consumer = add(inbox, 10)
+    clock.advance(0)
+    assert consumer.chunks[0] is data  # ownership passes to the consumer
+    data2 = bytearray(b"defghij")
+    inbox.dataReceived(data2)  # type: ignore[arg-type]
+    assert consumer.chunks[1] is data2
+
+
 def test_chunksAreSplitToMaxChunkSize() -> None:
     inbox, _, _ = make()
     consumer = add(inbox, 7)

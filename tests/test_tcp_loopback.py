@@ -178,6 +178,30 @@ async def test_echoThroughPumpAndWrite(reactor: Any) -> None:
 
 
 @pytest_twisted.ensureDeferred
+async def test_chunksAreReceivedIntoBytearraysTheConsumerOwns(reactor: Any) -> None:
+    server, client, inbound = await pair(reactor)
+    chunks: list[Any] = []
+    ended: Deferred[Any] = Deferred()
+
+    class Keep:
+        def chunkReceived(self, data: bytes) -> None:
+            chunks.append(data)
+
+        def chunksEnded(self, failed: Any) -> None:
+            ended.callback(failed)
+
+    inbound.produceChunks(1 << 20, Keep())
+    for size in (10, 100_000, 3, 70_000):
+        client.write(createBuffer(length=size))
+    await closeAll(reactor, client)
+    assert await within(ended, reactor) is None
+    assert sum(map(len, chunks)) == 170_013
+    assert all(type(c) is bytearray for c in chunks)
+    assert len({id(c) for c in chunks}) == len(chunks)  # each its own, never reused
+    await closeAll(reactor, inbound, server)
+
+
+@pytest_twisted.ensureDeferred
 async def test_pumpChunkSizesAndTotals(reactor: Any) -> None:
     server, client, inbound = await pair(reactor)
     sizes, done, _data = collectPump(inbound, 4096)

@@ -9,10 +9,11 @@ Nothing else touches received bytes.
     every chunk until it stops; a paused consumer at the head holds up the
     ones behind it (their turn comes in order).
   - Chunks are at most the consumer's C{maxChunkSize}. When the consumer can
-    take a whole received string at once it gets that very object (no copy);
-    otherwise the held strings are cut with C{memoryview} slicing, so every
-    byte is copied at most once on its way out and never re-copied while it
-    waits.
+    take a whole received string at once it gets that very object, no copy (from
+    a TCP socket, a C{bytearray} the consumer then owns: the inbox never keeps
+    or touches a chunk it has handed out); otherwise the held strings are cut
+    with C{memoryview} slicing, so every byte is copied at most once on its way
+    out and never re-copied while it waits.
   - Bytes nobody has asked for yet are held. Past C{highWaterMark} held bytes
     the owner is asked to stop reading the transport, and to resume once a
     consumer has drained the inbox to half the mark: a slow or absent reader
