@@ -61,6 +61,10 @@ class Client(Protocol):
         if halfClose:
             self.transport.loseWriteConnection()  # type: ignore[union-attr]
 
+    def pause(self) -> None:
+        self.paused = True
+        self.transport.pauseProducing()  # type: ignore[union-attr]
+
     def resume(self) -> None:
         self.paused = False
         self.transport.resumeProducing()  # type: ignore[union-attr]
