@@ -406,7 +406,7 @@ async def test_startAndStopOnARealPort(reactor: Any) -> None:
     with capturedLogs() as events:
         await service.stopService().addTimeout(WAIT, reactor)
     assert "tisocket echo stopped" in messages(events)
-    assert service.listener is None
+    assert service.listener is None and service.port is None
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=WAIT)
 

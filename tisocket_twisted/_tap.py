@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from twisted.application.service import Service
-from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.defer import Deferred, gatherResults, maybeDeferred
 from twisted.logger import Logger
 from twisted.python import usage
 
@@ -401,8 +401,9 @@ class TiServerService(Service):
         super().stopService()  # type: ignore[no-untyped-call]
         waits: list[Deferred[Any]] = []
         listener, self.listener = self.listener, None
+        self.port = None
         if listener is not None and listener.state is not SocketState.INITIALIZED:
-            waits.append(listener.close())
+            waits.append(self._close(listener))
         connections, self._connections = self._connections, set()
         live = sum(1 for sock in connections if sock.state is SocketState.CONNECTED)
         if live:
@@ -412,8 +413,18 @@ class TiServerService(Service):
                 count=live,
             )
         for sock in connections:
-            waits.append(sock.close())
+            waits.append(self._close(sock))
         return self._settle(waits)
+
+    def _close(self, sock: TCPSocket) -> Deferred[None]:
+        """C{sock.close()}, with what it raises logged rather than stopping the shutdown."""
+        d: Deferred[None] = maybeDeferred(sock.close)
+        d.addErrback(
+            lambda f: self.log.failure(
+                "tisocket {app}: closing {sock}", f, app=self.appName, sock=sock
+            )
+        )
+        return d
 
     def _settle(self, waits: list[Deferred[Any]]) -> Deferred[None]:
         reactor = getReactor(self._reactorGiven)
