@@ -251,6 +251,7 @@ class _Conn:
         "protocol",
         "reactor",
         "readInto",
+        "readIntoPending",
         "readPauses",
         "registered",
         "socket",
@@ -270,7 +271,7 @@ class _Conn:
         writeTimeout: float | None,
     ) -> None:
         self.socket = socket
-        self.protocol = protocol
+        self.protocol: TCPProtocol | None = protocol
         self.transport: Any = protocol.transport
         self.reactor = reactor
         self.inbox = Inbox(self, highWaterMark, reactor)
@@ -288,11 +289,19 @@ class _Conn:
         self.lost = False  # connectionLost has happened
         self.closeWaiters: list[Deferred[None]] = []
         self.registered = False
+        # Receive into bytearrays from the first data on (not for connections
+        # that never receive anything).
         self.readInto = False
+        self.readIntoPending = True
+
+    def installReadInto(self) -> None:
+        """Receive into bytearrays from now on, where the transport allows it."""
+        self.readIntoPending = False
+        if not self.lost:
+            self.readInto = _readIntoBytearrays(self.transport)
 
     def start(self) -> None:
-        """Register as the transport's producer; receive into bytearrays where possible."""
-        self.readInto = _readIntoBytearrays(self.transport)
+        """Register as the transport's producer."""
         try:
             self.transport.registerProducer(self, True)
         except RuntimeError:
@@ -455,6 +464,10 @@ class _Conn:
         self.closeWaiters = []
         for d in closeWaiters:
             d.callback(None)
+        # Nothing uses them after connectionLost; dropping them lets the transport
+        # and the protocol be freed by reference counting rather than by the GC.
+        self.transport = None
+        self.protocol = None
 
 
 class _ConnectAttempt:
@@ -560,35 +573,42 @@ class TCPSocket(IOStreamBase):
         for name, value in options.items():
             setattr(self, name, value)
 
+    # Defaults shared by every instance until it sets its own, so that making a
+    # socket (one per accepted connection) costs little.
+    _host: str | None = None
+    _port: int | None = None
+    _timeout: float | None = None
+    _listenQueueSize: int = DEFAULT_LISTEN_QUEUE_SIZE
+    _connectedCb: Callable[[Any], object] | None = None
+    _errorCb: Callable[[Any], object] | None = None
+    _acceptedCb: Callable[[Any], object] | None = None
+    _allowHalfOpen: bool = False
+    _noDelay: bool = False
+    _keepAlive: bool = False
+    _readHighWaterMark: int = DEFAULT_READ_HIGH_WATER_MARK
+    _conn: _Conn | None = None
+    #: Earlier connections still closing after a reconnect.
+    _oldConns: list[_Conn] | None = None
+    _attempt: _ConnectAttempt | None = None
+    _factory: TCPServerFactory | None = None
+    _listeningPort: Any = None
+    _armed: _ArmedAccept | None = None
+    _dispatchCall: Any = None
+    _listenerClosed: Deferred[None] | None = None
+    #: An inbound connection not yet accepted: the factory whose queue holds it.
+    _pendingFactory: TCPServerFactory | None = None
+
     def _initState(self, reactor: Any) -> None:
         self._reactorGiven = reactor
         self._state = INITIALIZED
-        self._host: str | None = None
-        self._port: int | None = None
-        self._timeout: float | None = None
-        self._listenQueueSize = DEFAULT_LISTEN_QUEUE_SIZE
-        self._connectedCb: Callable[[Any], object] | None = None
-        self._errorCb: Callable[[Any], object] | None = None
-        self._acceptedCb: Callable[[Any], object] | None = None
-        self._allowHalfOpen = False
-        self._noDelay = False
-        self._keepAlive = False
-        self._readHighWaterMark = DEFAULT_READ_HIGH_WATER_MARK
-        self._conn: _Conn | None = None
-        self._oldConns: list[_Conn] = []
-        self._attempt: _ConnectAttempt | None = None
-        # Listening.
-        self._factory: TCPServerFactory | None = None
-        self._listeningPort: Any = None
-        self._armed: _ArmedAccept | None = None
-        self._dispatchCall: Any = None
-        self._listenerClosed: Deferred[None] | None = None
-        # Inbound connection not yet accepted: the factory whose queue holds it.
-        self._pendingFactory: TCPServerFactory | None = None
 
     @property
     def _reactor(self) -> Any:
-        return getReactor(self._reactorGiven)
+        reactor = self._reactorGiven
+        if reactor is None:
+            # Looked up when first needed, never at import time.
+            reactor = self._reactorGiven = getReactor(None)
+        return reactor
 
     def __repr__(self) -> str:
         return f"<{self.apiName} {self._state.name} host={self._host!r} port={self._port!r}>"
@@ -922,7 +942,7 @@ class TCPSocket(IOStreamBase):
         conn = self._conn
         if conn is not None and conn.protocol is protocol:
             return conn
-        for old in self._oldConns:
+        for old in self._oldConns or ():
             if old.protocol is protocol:
                 return old
         return None
@@ -930,6 +950,8 @@ class TCPSocket(IOStreamBase):
     def _attach(self, protocol: TCPProtocol) -> _Conn:
         old = self._conn
         if old is not None and not old.lost:
+            if self._oldConns is None:
+                self._oldConns = []
             self._oldConns.append(old)
         conn = _Conn(self, protocol, self._reactor, self._readHighWaterMark, self._timeout)
         self._conn = conn
@@ -973,6 +995,8 @@ class TCPSocket(IOStreamBase):
         conn = self._conn
         if conn is None or conn.protocol is not protocol:
             return
+        if conn.readIntoPending:
+            conn.installReadInto()
         conn.dispatching += 1
         try:
             conn.inbox.dataReceived(data)
@@ -1034,7 +1058,7 @@ class TCPSocket(IOStreamBase):
         conn.release(failed)
 
     def _forget(self, conn: _Conn) -> None:
-        if conn in self._oldConns:
+        if self._oldConns and conn in self._oldConns:
             self._oldConns.remove(conn)
 
     # ------------------------------------------------------------------
@@ -1259,10 +1283,14 @@ class TCPSocket(IOStreamBase):
                 f"Ti.Network.Socket.TCP.accept: the socket is not LISTENING "
                 f"(state {self._state.name})"
             )
-        merged = mergeOptions("Ti.Network.Socket.TCP.accept", options, kwargs, ("timeout", "error"))
-        timeout = merged.get("timeout")
-        checkPositiveTimeout("Ti.Network.Socket.TCP.accept", "timeout", timeout)
-        errorCb = checkCallable("Ti.Network.Socket.TCP.accept", "error", merged.get("error"))
+        if options is None and not kwargs:
+            timeout = errorCb = None
+        else:
+            where = "Ti.Network.Socket.TCP.accept"
+            merged = mergeOptions(where, options, kwargs, ("timeout", "error"))
+            timeout = merged.get("timeout")
+            checkPositiveTimeout(where, "timeout", timeout)
+            errorCb = checkCallable(where, "error", merged.get("error"))
         armed = self._armed
         if armed is None:
             armed = self._armed = _ArmedAccept()
@@ -1448,6 +1476,14 @@ class TCPSocket(IOStreamBase):
         reports a L{WriteEvent} once the bytes are handed to the OS.
         """
         if inReactorThread():
+            if (
+                offset is None
+                and length is None
+                and resultsCallback is None
+                and type(buffer) is Buffer
+            ):
+                # The common sync form, sock.write(buffer), without the general parsing.
+                return self.writeNow(bytes(buffer._data))
             return IOStreamBase.write(self, buffer, offset, length, resultsCallback)
         callback = parseTransfer(f"{self.apiName}.write", buffer, offset, length, resultsCallback)[
             3
