@@ -1247,6 +1247,60 @@ class TestPumpAsync:
         assert result(d) is last
         assert clock.getDelayedCalls() == []
 
+    def test_handlerDeferredPausesThePump(self, clock: Clock) -> None:
+        """A handler that returns a Deferred gets no next chunk until it fires."""
+        waits: list[Deferred[None]] = []
+
+        def wait(event: PumpEvent) -> Deferred[None]:
+            waits.append(Deferred())
+            return waits[-1]
+
+        handler = Handler()
+        Stream.pump(reader(b"abcdef", clock), lambda e: (handler(e), wait(e))[1], 2, True)
+        settle(clock)
+        assert handler.chunks == [b"ab"]
+        waits[0].callback(None)
+        settle(clock)
+        assert handler.chunks == [b"ab", b"cd"]
+        waits[1].callback(None)
+        settle(clock)
+        assert handler.chunks == [b"ab", b"cd", b"ef"]
+        assert len(handler.events) == 3
+        waits[2].callback(None)
+        settle(clock)
+        assert [e.bytesProcessed for e in handler.events] == [2, 2, 2, -1]
+
+    def test_handlerFailedDeferredIsLoggedAndResumes(self, clock: Clock) -> None:
+        handler = Handler()
+
+        def failing(event: PumpEvent) -> Deferred[None]:
+            handler(event)
+            d: Deferred[None] = Deferred()
+            clock.callLater(1, d.errback, ZeroDivisionError("boom"))
+            return d
+
+        with capturedLogs() as logs:
+            Stream.pump(reader(b"abcd", clock), failing, 2, True)
+            settle(clock)
+        assert [e.bytesProcessed for e in handler.events] == [2, 2, -1]
+        assert sum(1 for e in logs if "log_failure" in e) == 3  # the last call too
+
+    def test_asyncHandlerPausesThePump(self, clock: Clock) -> None:
+        gate: Deferred[None] = Deferred()
+        seen: list[int] = []
+
+        async def handler(event: PumpEvent) -> None:
+            seen.append(event.bytesProcessed)
+            if len(seen) == 1:
+                await gate
+
+        Stream.pump(reader(b"abcd", clock), handler, 2, True)
+        settle(clock)
+        assert seen == [2]
+        gate.callback(None)
+        settle(clock)
+        assert seen == [2, 2, -1]
+
     def test_eachChunkANewBuffer(self, clock: Clock) -> None:
         handler = Handler()
         Stream.pump(reader(b"abcdef", clock), handler, 2, True)

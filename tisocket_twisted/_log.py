@@ -5,10 +5,12 @@ C{Ti.API} on C{twisted.logger}, and the guard around every user callback.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from inspect import isawaitable
+from typing import Any, cast
 
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, ensureDeferred
 from twisted.logger import Logger, LogLevel
+from twisted.python.failure import Failure
 
 __all__ = ["API", "callUser", "libraryLog"]
 
@@ -81,21 +83,28 @@ class _API:
 API = _API()
 
 
-def callUser(what: str, callback: Callable[[Any], object], event: Any) -> None:
+def callUser(what: str, callback: Callable[[Any], object], event: Any) -> Deferred[object] | None:
     """
     Call a user callback with C{event}; log (never propagate) what it raises.
 
     An exception in a user callback must not corrupt the socket, the listener or
-    the stream that called it.
+    the stream that called it. If the callback returns a L{Deferred} or an
+    awaitable (an C{async def} callback), that is returned as a L{Deferred} whose
+    failure is logged and which then fires with L{None}; otherwise L{None}.
     """
     try:
         result = callback(event)
     except Exception:
         libraryLog.failure("Exception in user {what} callback", what=what)
-        return
-    if isinstance(result, Deferred):
-        result.addErrback(
-            lambda failure: libraryLog.failure(
-                "Failure from the Deferred of user {what} callback", failure, what=what
-            )
-        )
+        return None
+    if result is None:
+        return None
+    if not isinstance(result, Deferred):
+        if not isawaitable(result):
+            return None
+        result = ensureDeferred(cast(Any, result))
+    return result.addErrback(_logFailure, what)
+
+
+def _logFailure(failure: Failure, what: str) -> None:
+    libraryLog.failure("Failure from the Deferred of user {what} callback", failure, what=what)

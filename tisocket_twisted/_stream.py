@@ -175,22 +175,30 @@ def _viewHeld() -> Failed:
 class _Pump:
     """Consumer of an asynchronous C{pump}: one handler call per chunk, then the last one."""
 
-    __slots__ = ("deferred", "handler", "source", "total")
+    __slots__ = ("deferred", "handler", "producer", "source", "total")
 
     def __init__(self, source: IOStream, handler: Callable[[Any], object]) -> None:
         self.source = source
         self.handler = handler
         self.total = 0
         self.deferred: Deferred[PumpEvent] = Deferred()
+        self.producer: ChunkProducer | None = None
 
     def chunkReceived(self, data: bytes) -> None:
         n = len(data)
         self.total += n
-        callUser(
+        waiting = callUser(
             "pump",
             self.handler,
             PumpEvent(self.source, Buffer._wrap(bytearray(data)), n, self.total),
         )
+        if waiting is not None and not waiting.called:
+            # Backpressure: a handler that returns a Deferred (or is async) gets
+            # no further chunk until it has fired.
+            producer = self.producer
+            assert producer is not None
+            producer.pauseProducing()
+            waiting.addBoth(lambda _: producer.resumeProducing())
 
     def chunksEnded(self, failed: Failed | None) -> None:
         event = PumpEvent(self.source, Buffer._wrap(bytearray()), -1, self.total, failed)
@@ -522,7 +530,11 @@ class StreamModule:
         code -1). C{totalBytesProcessed} counts every byte so far.
 
         With C{isAsync} true it returns at once, with a Deferred firing with the
-        last event. Otherwise it returns when the stream has ended (a socket in
+        last event. A handler that returns a L{Deferred} (for instance the one
+        of C{Ti.Stream.write}), or is an C{async def}, gets no further chunk until
+        that has fired: that is how a pump gets backpressure (an echo server
+        that returns its write's Deferred reads no faster than its peer reads).
+        With C{isAsync} false it returns when the stream has ended (a socket in
         the reactor thread raises L{WouldBlockError}: use C{isAsync=True}).
 
         @raise InvalidStateError: synchronous form on a stream that is not readable.
@@ -538,7 +550,7 @@ class StreamModule:
 
             def begin() -> Deferred[PumpEvent]:
                 pumping = _Pump(stream, handler)
-                stream.produceChunks(size, pumping)
+                pumping.producer = stream.produceChunks(size, pumping)
                 return pumping.deferred
 
             return _start(stream, begin, "pump", None)
