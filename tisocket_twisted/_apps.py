@@ -18,14 +18,12 @@ others.
     then close.
   - L{DaytimeApp}: the date and time as one line, then close (RFC 867).
 
-Backpressure in the echo: C{Ti.Stream.pump} cannot be paused (its handler
-gets every chunk as it arrives and has no handle on the pump), so a pump
-whose handler writes each chunk back would buffer without bound for a
-client that sends but does not read. The echo therefore copies the inbound
-socket onto itself with C{Ti.Stream.writeStream}, which is a pump that stops
-reading while a chunk is being written: at most one chunk of
-C{maxChunkSize} bytes is held on top of the transport's write buffer, and
-the kernel's buffers and TCP flow control hold the client back.
+Backpressure in the echo: its pump handler returns the Deferred of
+C{Ti.Stream.write}, and a pump gets no further chunk until its handler's
+Deferred has fired, i.e. until the chunk has been handed to the OS. At most
+one chunk of C{maxChunkSize} bytes is held on top of the transport's write
+buffer, and the kernel's buffers and TCP flow control hold a client that
+sends but does not read back.
 
 (C{Stream}, C{createBuffer} and C{Codec} are imported directly: they are the
 very objects C{Ti.Stream}, C{Ti.createBuffer} and C{Ti.Codec}, with types.)
@@ -36,11 +34,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 
+from twisted.internet.defer import Deferred
 from twisted.logger import Logger
 
 from ._buffer import createBuffer
 from ._codec import Codec
-from ._events import AcceptedEvent, PumpEvent, WriteStreamEvent
+from ._events import AcceptedEvent, PumpEvent, WriteEvent
 from ._stream import Stream
 from ._tcp import TCPSocket
 
@@ -75,10 +74,9 @@ class EchoApp:
     """
     Echo (RFC 862): send back every byte received until the client closes.
 
-    The inbound socket is copied onto itself with C{Ti.Stream.writeStream} in
-    chunks of at most C{maxChunkSize} bytes; reading pauses while a chunk is
-    being written, so a client that does not read is slowed down by TCP
-    instead of filling the server's memory. At the client's end of stream
+    The inbound socket is pumped in chunks of at most C{maxChunkSize} bytes and
+    each chunk written back; the handler returns the write's Deferred, so the
+    pump reads no faster than the client reads. At the client's end of stream
     the socket closes once everything has been sent back.
     """
 
@@ -90,17 +88,19 @@ class EchoApp:
     def __call__(self, event: AcceptedEvent) -> None:
         """Echo C{event.inbound}."""
         inbound: TCPSocket = event.inbound
-        peer = peerName(inbound)
 
-        def copied(result: WriteStreamEvent) -> None:
-            if result.success:
+        def handler(e: PumpEvent) -> Deferred[WriteEvent] | None:
+            if e.bytesProcessed > 0:
+                return Stream.write(inbound, e.buffer)
+            if e.success:
                 self.log.info(
                     "echo: {peer} done, {count} bytes echoed",
-                    peer=peer,
-                    count=result.bytesProcessed,
+                    peer=peerName(inbound),
+                    count=e.totalBytesProcessed,
                 )
+            return None
 
-        Stream.writeStream(inbound, inbound, self.maxChunkSize, copied)
+        Stream.pump(inbound, handler, self.maxChunkSize, True)
 
 
 class DiscardApp:
