@@ -1071,3 +1071,43 @@ def test_listenerPortThroughAnEndpointFactory() -> None:
     assert port.paused
     factory.doStop()
     assert sock.state is CLOSED
+
+
+def test_reconnectWhileTheOldConnectionIsStillClosing() -> None:
+    reactor = MemoryReactorClock()
+    sock, oldTransport, oldProtocol, _ = connectedClient(reactor)
+    oldClosed = sock.close()
+    assert sock.state is CLOSED and oldTransport.disconnecting
+    assert not sock.close().called  # CLOSED, but the OS socket is not closed yet
+    sock.connect()
+    newProtocol = reactor.tcpClients[-1][2].buildProtocol(None)
+    newTransport = StringTransport()
+    newProtocol.makeConnection(newTransport)
+    assert sock.state is CONNECTED
+    oldProtocol.connectionLost(Failure(twistedError.ConnectionDone()))
+    assert oldClosed.called
+    assert sock.state is CONNECTED  # the old connection's end does not touch the new one
+    chunks = consume(sock)
+    newProtocol.dataReceived(b"new")
+    assert chunks.chunks == [b"new"]
+
+
+def test_listenWhileConnectingRaises() -> None:
+    reactor = MemoryReactorClock()
+    sock = createTCP(host="127.0.0.1", port=1, reactor=reactor)
+    sock.connect()
+    with pytest.raises(InvalidStateError, match="in progress"):
+        sock.listen()
+    assert sock.state is INITIALIZED
+    sock.close()
+
+
+def test_inboundSocketsInheritTheListenersOptions() -> None:
+    listener = Listener(allowHalfOpen=True, readHighWaterMark=4096, noDelay=True)
+    listener.sock.accept()
+    listener.arrive()
+    inbound = listener.inbounds()[0]
+    assert inbound.allowHalfOpen is True
+    assert inbound.readHighWaterMark == 4096
+    assert inbound.noDelay is True
+    assert inbound.listenQueueSize == 511

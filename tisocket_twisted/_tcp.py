@@ -1272,7 +1272,8 @@ class TCPSocket(IOStreamBase):
         asynchronously with C{{socket, inbound}}; C{inbound} is CONNECTED, with
         the peer's C{host}/C{port}. Returns a Deferred firing with that event
         (a replaced call's Deferred too), or with an ECANCELED failure event if
-        the listener closes first.
+        the listener closes first. Inbound sockets inherit the listener's
+        C{allowHalfOpen}, C{noDelay}, C{keepAlive} and C{readHighWaterMark}.
 
         @raise InvalidStateError: the socket is not LISTENING.
         """
