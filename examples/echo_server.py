@@ -14,8 +14,10 @@ client of ``echo_client.py`` against itself, prints what came back and exits::
     python examples/echo_server.py
 
 Titanium's accept() takes one connection per call, so the accepted callback
-calls it again for the next client. An inbound socket closes by itself once
-its client has closed and the pump has seen the end of stream.
+calls it again for the next client. The pump handler returns the Deferred of
+Ti.Stream.write, so a client that sends but does not read is held back
+instead of filling the server's memory. An inbound socket closes by itself
+once its client has closed and the pump has seen the end of stream.
 """
 
 from __future__ import annotations
@@ -45,13 +47,15 @@ def startEchoServer(host: str = "127.0.0.1", port: int = 0) -> tuple[TCPSocket, 
         clients.append(inbound)
         Ti.API.info(f"Accepted a connection from {inbound.host}:{inbound.port}")
 
-        def echo(chunk: Any) -> None:
+        def echo(chunk: Any) -> Any:
             if chunk.bytesProcessed == -1:  # the client went away (or we closed)
                 clients.remove(inbound)
                 if not chunk.success:
                     Ti.API.warn(f"Connection from {inbound.host}:{inbound.port}: {chunk.error}")
-                return
-            inbound.write(chunk.buffer)
+                return None
+            # The pump waits for the Deferred a handler returns: no more is read
+            # from this client until its echo is handed to the OS (backpressure).
+            return Ti.Stream.write(inbound, chunk.buffer)
 
         Ti.Stream.pump(inbound, echo, 1024, True)
         e.socket.accept()  # ready for the next client

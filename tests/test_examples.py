@@ -10,6 +10,7 @@ import errno
 import importlib.util
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -333,3 +334,53 @@ def test_framesSplitAndMergedInMemory(tiMemoryNetwork: MemoryNetwork) -> None:
         pair.flush()
     assert received == messages
     pair.close()
+
+
+# ----------------------------------------------------------------------
+# The code of README.md, as written there.
+
+
+def readmeBlocks() -> list[str]:
+    text = (EXAMPLES.parent / "README.md").read_text()
+    return re.findall(r"```python\n(.*?)```", text, flags=re.S)
+
+
+@pytest_twisted.ensureDeferred
+async def test_readmeQuickStart(reactor: Any, tmp_path: Path) -> None:
+    [quickStart] = [block for block in readmeBlocks() if "react(main)" in block]
+    (tmp_path / "quickstart.py").write_text(quickStart)
+    example = Example()
+    process = reactor.spawnProcess(
+        example,
+        sys.executable,
+        [sys.executable, str(tmp_path / "quickstart.py")],
+        env=dict(os.environ),
+        path=str(tmp_path),
+    )
+    assert await finish(reactor, example, process) == 0, example.output
+    assert example.stdout == "client received: Hello, Titanium!\n"
+
+
+def test_readmeTestingExample(tmp_path: Path) -> None:
+    [block] = [block for block in readmeBlocks() if "def test_" in block]
+    (tmp_path / "test_readme.py").write_text(block)
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_readme.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT * 2,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout
+
+
+def test_readmeKeepsTheInstallAndTestCommandsOfTheCI() -> None:
+    readme = (EXAMPLES.parent / "README.md").read_text()
+    ci = (EXAMPLES.parent / ".ci" / "run").read_text()
+    for command in ("python -m pip install --quiet -e '.[test]'", "python -m pytest -q"):
+        assert command in ci
+    assert "\n    python -m pip install -e '.[test]'\n" in readme
+    assert "\n    python -m pytest -q\n" in readme
+    assert "python -m pip install -e '.[test]' && twistd -n tisocket" in readme
