@@ -27,7 +27,17 @@ Design
     when the transport resumes; if that takes longer than C{timeout} ms the
     socket fails with ETIMEDOUT.
   - B{Reads}: see L{tisocket_twisted._inbox}. Past C{readHighWaterMark} held
-    bytes the transport stops reading until a consumer drains them.
+    bytes the transport stops reading until a consumer drains them. A plain
+    TCP transport receives straight into fresh C{bytearray}s (L{_ReadInto}),
+    which the inbox hands on whole when they fit: a pump can keep them as its
+    new Buffers without copying.
+  - B{Connecting}: through an endpoint (C{HostnameEndpoint} for names, so
+    both address families work; a direct endpoint for IP literals), bounded by
+    C{timeout} on the socket's own clock (30 s without one).
+  - B{Accepting}: see L{tisocket_twisted._protocol} for the accept-gating
+    queue. An inbound socket exists (CONNECTED, paused) from the moment the
+    OS hands its connection over; C{accept()} gives it its options and
+    resumes it.
   - B{End of stream}: consumers get their -1 (held data first) while the
     socket is still CONNECTED; once one of them has been given the -1, the
     socket closes gracefully unless C{allowHalfOpen} is set. Nobody reading
@@ -39,7 +49,10 @@ Design
   - B{Threads}: every public method may be called from any thread. From a
     worker thread the work runs in the reactor thread; C{read}, C{write},
     C{close} (and the C{readNow}/C{writeNow} primitives) then block that
-    worker thread until done. In the reactor thread nothing blocks.
+    worker thread until done, while C{connect} and C{accept} return their
+    Deferred at once. In the reactor thread nothing blocks: C{read} returns
+    what is buffered, -1 at end of stream, or raises L{WouldBlockError};
+    C{write} queues and returns.
 """
 
 from __future__ import annotations
