@@ -12,11 +12,13 @@ docs.twisted.org.
 
 It also fails when a public name (the package's C{__all__}, the testing
 toolkit's, and the public methods and properties of their classes) has no
-docstring.
+docstring, or when a module breaks an import rule of docs/architecture.md
+("Never").
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
 import importlib
 import inspect
@@ -170,10 +172,99 @@ def _undocumentedMembers(cls: type, where: str) -> list[str]:
     return missing
 
 
+#: The byte layer, and what it must not import (streams, sockets and above).
+BYTE_LAYER = {"_buffer", "_blob", "_codec"}
+ABOVE_BYTES = {
+    "_iostream",
+    "_bufferstream",
+    "_stream",
+    "_inbox",
+    "_tcp",
+    "_protocol",
+    "_tap",
+    "_apps",
+    "testing",
+    "_pytest_plugin",
+}
+
+
+def _isTypeChecking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def runtimeImports(path: Path, package: str) -> tuple[set[str], set[str]]:
+    """
+    The package's modules C{path} imports at run time (C{if TYPE_CHECKING:}
+    blocks left out), and what it imports at module level from anywhere.
+    """
+    tree = ast.parse(path.read_text(), str(path))
+    ours: set[str] = set()
+    topLevel: set[str] = set()
+
+    def visit(node: ast.AST, inFunction: bool) -> None:
+        if isinstance(node, ast.If) and _isTypeChecking(node):
+            for child in node.orelse:
+                visit(child, inFunction)
+            return
+        if isinstance(node, ast.ImportFrom):
+            base = package if node.level else (node.module or "")
+            if node.level and node.module:
+                base = f"{package}.{node.module}"
+            names = [f"{base}.{alias.name}" for alias in node.names] + [base]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        else:
+            nested = inFunction or isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            for child in ast.iter_child_nodes(node):
+                visit(child, nested)
+            return
+        for name in names:
+            if name.startswith(package + "."):
+                ours.add(name[len(package) + 1 :].split(".")[0])
+            if not inFunction:
+                topLevel.add(name)
+
+    visit(tree, False)
+    return ours, topLevel
+
+
+def importRuleViolations() -> list[str]:
+    """The "Never" rules of docs/architecture.md, checked on every module's imports."""
+    problems: list[str] = []
+    importedBy: dict[str, set[str]] = {}
+    paths = [*sorted((ROOT / PACKAGE).glob("*.py")), ROOT / "twisted/plugins/tisocket_plugin.py"]
+    for path in paths:
+        name = path.stem if path.parent.name == PACKAGE else "twisted.plugins." + path.stem
+        ours, topLevel = runtimeImports(path, PACKAGE)
+        ours.discard(name)
+        for target in ours:
+            importedBy.setdefault(target, set()).add(name)
+        if name in BYTE_LAYER and ours & ABOVE_BYTES:
+            problems.append(f"{name} (byte layer) imports {sorted(ours & ABOVE_BYTES)}")
+        if name == "_stream" and ours & {"_tcp", "_protocol"}:
+            problems.append(f"_stream imports {sorted(ours & {'_tcp', '_protocol'})}")
+        if topLevel & {"twisted.internet.reactor", "twisted.internet.reactor.reactor"}:
+            problems.append(f"{name} imports the global reactor at import time")
+    if importedBy.get("_apps", set()) - {"_tap"}:
+        problems.append(f"_apps is imported by {sorted(importedBy['_apps'] - {'_tap'})}")
+    if importedBy.get("testing", set()) - {"_pytest_plugin"}:
+        problems.append(f"testing is imported by {sorted(importedBy['testing'])}")
+    if importedBy.get("_pytest_plugin"):
+        problems.append(f"_pytest_plugin is imported by {sorted(importedBy['_pytest_plugin'])}")
+    return problems
+
+
 def main() -> int:
     missing = undocumented()
     if missing:
         print("Public names without a docstring:", *missing, sep="\n  ", file=sys.stderr)
+        return 1
+    problems = importRuleViolations()
+    if problems:
+        print("Import rules of docs/architecture.md broken:", *problems, sep="\n  ")
         return 1
     INVENTORIES.mkdir(parents=True, exist_ok=True)
     python = INVENTORIES / "python.inv"

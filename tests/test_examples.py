@@ -384,3 +384,22 @@ def test_readmeKeepsTheInstallAndTestCommandsOfTheCI() -> None:
     assert "\n    python -m pip install -e '.[test]'\n" in readme
     assert "\n    python -m pytest -q\n" in readme
     assert "python -m pip install -e '.[test]' && twistd -n tisocket" in readme
+
+
+@pytest_twisted.ensureDeferred
+async def test_theCustomStreamOfTheDocsPrintsWhatTheDocsSay(reactor: Any, tmp_path: Path) -> None:
+    """docs/iostream.md: its example stream runs, and prints the output shown there."""
+    text = (EXAMPLES.parent / "docs" / "iostream.md").read_text()
+    [code] = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "react(main)" in b]
+    [shown] = re.findall(r"It prints:\n\n```\n(.*?)```", text, re.S)
+    (tmp_path / "iterator_stream.py").write_text(code)
+    example = Example()
+    process = reactor.spawnProcess(
+        example,
+        sys.executable,
+        [sys.executable, str(tmp_path / "iterator_stream.py")],
+        env=dict(os.environ),
+        path=str(tmp_path),
+    )
+    assert await finish(reactor, example, process) == 0, example.output
+    assert example.stdout == shown
