@@ -177,6 +177,10 @@ def connectedPair(
     the connection fails, or with C{twisted.internet.defer.TimeoutError} after
     C{timeout} seconds. C{clientOptions} go to the client's C{createTCP}.
 
+    A given C{listener} is accepted from with C{listener.accept()}, which
+    takes the oldest connection waiting: give one that has none waiting. It
+    is left open (and, after a failure, with its C{accept()} still armed).
+
     @param reactor: the reactor, or L{None} for the global one.
     """
 
