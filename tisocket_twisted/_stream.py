@@ -172,6 +172,11 @@ def _viewHeld() -> Failed:
     return Failed(-1, "Ti.Stream.readAll: cannot resize the buffer while a view of it exists")
 
 
+def _owned(data: bytes | bytearray) -> bytearray:
+    """A bytearray the new Buffer may own: the chunk itself when it is one, else a copy."""
+    return data if type(data) is bytearray else bytearray(data)
+
+
 class _Pump:
     """Consumer of an asynchronous C{pump}: one handler call per chunk, then the last one."""
 
@@ -190,7 +195,8 @@ class _Pump:
         waiting = callUser(
             "pump",
             self.handler,
-            PumpEvent(self.source, Buffer._wrap(bytearray(data)), n, self.total),
+            # A bytearray chunk belongs to its consumer (see ChunkConsumer): no copy.
+            PumpEvent(self.source, Buffer._wrap(_owned(data)), n, self.total),
         )
         if waiting is not None and not waiting.called:
             # Backpressure: a handler that returns a Deferred (or is async) gets
