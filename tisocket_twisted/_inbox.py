@@ -303,7 +303,7 @@ class Inbox:
         """
         Take up to C{maxLength} held bytes synchronously.
 
-        Returns ``b""`` when nothing is held (and the stream has not ended), and
+        Returns C{b""} when nothing is held (and the stream has not ended), and
         L{None} at end of stream. The caller must check L{busy} first: held data
         belongs to waiting consumers before anyone else.
         """
