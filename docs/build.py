@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import ast
 import builtins
+import html
 import importlib
 import inspect
 import os
+import re
 import subprocess
 import sys
 import zlib
@@ -257,6 +259,16 @@ def importRuleViolations() -> list[str]:
     return problems
 
 
+def literalMarkup() -> list[str]:
+    """Pages whose text shows C{``double backquotes``}: reStructuredText, not epytext."""
+    found = []
+    for page in sorted(OUTPUT.glob("*.html")):
+        text = re.sub(r"<[^>]+>", "", page.read_text())
+        if "``" in html.unescape(text):
+            found.append(page.name)
+    return found
+
+
 def main() -> int:
     missing = undocumented()
     if missing:
@@ -295,6 +307,10 @@ def main() -> int:
     if result.returncode != 0:
         print(f"pydoctor failed (exit {result.returncode})", file=sys.stderr)
         return result.returncode
+    literal = literalMarkup()
+    if literal:
+        print("reStructuredText markup in epytext docstrings:", *literal, sep="\n  ")
+        return 1
     print(f"API reference: {OUTPUT / 'index.html'}")
     return 0
 
