@@ -592,3 +592,15 @@ async def test_socketsAreReleasedAfterClose(reactor: Any) -> None:
         and getattr(getattr(r, "protocol", None), "socket", None) is not None
         for r in readers
     )
+
+
+@pytest_twisted.ensureDeferred
+async def test_listenWithoutHostReadsTheDefaultInterface(reactor: Any) -> None:
+    """After listen() without a host, host reads 127.0.0.1, as port reads the bound port."""
+    server = createTCP(reactor=reactor)
+    server.listen()
+    try:
+        assert server.host == "127.0.0.1"
+        assert server.port == server.localPort and server.port != 0
+    finally:
+        await server.close()

@@ -1221,6 +1221,7 @@ class TCPSocket(IOStreamBase):
                 failed.code, f"cannot listen on {host}:{port}: {failed.message}"
             ) from e
         self._state = LISTENING
+        self._host = host  # the default interface, readable afterwards like the port
         self._listeningPort = listening
         factory.setListeningPort(listening)
 
