@@ -33,6 +33,7 @@ def test_exportedNames() -> None:
             "Codec",
             "ConnectedEvent",
             "ErrorEvent",
+            "Failed",
             "IOStream",
             "IOStreamBase",
             "InvalidStateError",
