@@ -96,7 +96,8 @@ class TCPProtocol(Protocol):
         self.socket._readConnectionLost(self)
 
     def writeConnectionLost(self) -> None:
-        """Our side stopped writing; nothing to report."""
+        """Our side flushed and sent FIN (a lingering close): tell the socket."""
+        self.socket._writeConnectionLost(self)
 
     def connectionLost(self, reason: Failure = connectionDone) -> None:
         """The transport is gone: the socket becomes CLOSED or ERROR."""

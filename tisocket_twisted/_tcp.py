@@ -61,6 +61,7 @@ import contextlib
 import errno
 import os
 import socket as _socketModule
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -242,6 +243,39 @@ def _readIntoBytearrays(transport: Any) -> bool:
     return True
 
 
+#: Seconds a lingering close waits, after its FIN, for the peer (see L{_Conn.loseConnection}).
+LINGER_TIMEOUT = 30.0
+_LINGER_FIRST_POLL = 0.002
+_LINGER_MAX_POLL = 0.25
+
+
+def _canLinger(transport: Any) -> bool:
+    """Whether C{transport} is a plain TCP connection that can half-close."""
+    return (
+        isinstance(transport, _tcpModule.Connection)
+        and not transport.TLS
+        and hasattr(transport, "loseWriteConnection")
+        and hasattr(transport, "socket")
+    )
+
+
+def _unacknowledged(transport: Any) -> int:
+    """
+    Bytes sent on C{transport}'s OS socket that the peer has not acknowledged
+    (Linux C{SIOCOUTQ}); 0 where the OS cannot tell.
+    """
+    if not sys.platform.startswith("linux"):
+        return 0
+    try:
+        import fcntl
+        import termios
+
+        raw = fcntl.ioctl(transport.socket.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    except (ImportError, OSError, AttributeError, ValueError):
+        return 0
+    return int.from_bytes(raw, sys.byteorder, signed=True)
+
+
 @implementer(IPushProducer)
 class _Conn:
     """
@@ -260,6 +294,9 @@ class _Conn:
         "completionCall",
         "dispatching",
         "inbox",
+        "lingerCall",
+        "lingerDeadline",
+        "lingering",
         "lost",
         "protocol",
         "reactor",
@@ -302,6 +339,10 @@ class _Conn:
         self.lost = False  # connectionLost has happened
         self.closeWaiters: list[Deferred[None]] = []
         self.registered = False
+        # A lingering close (see loseConnection): half-closed, discarding input.
+        self.lingering = False
+        self.lingerCall: Any = None
+        self.lingerDeadline = 0.0
         # Receive into bytearrays from the first data on (not for connections
         # that never receive anything).
         self.readInto = False
@@ -430,12 +471,56 @@ class _Conn:
                 self.transport.unregisterProducer()
 
     def loseConnection(self) -> None:
-        """Close gracefully: flush what was written, then FIN."""
+        """
+        Close gracefully: flush what was written, then FIN.
+
+        When the peer has not ended its side yet, the close lingers (as nginx's
+        C{lingering_close}): closing an OS socket with received data still
+        unread makes the kernel send RST and drop what it still holds for the
+        peer. So the write side is half-closed (flush, then FIN), input is read
+        and discarded meanwhile, and the OS socket is closed once the peer has
+        acknowledged everything sent, or ends its side, or after
+        L{LINGER_TIMEOUT} seconds.
+        """
         self.closing = True
-        if self.lost:
+        if self.lost or self.lingering:
             return
         self.unregister()
-        self.transport.loseConnection()
+        transport = self.transport
+        if self.inbox.ended or not _canLinger(transport):
+            transport.loseConnection()
+            return
+        self.lingering = True
+        if self.readPauses:
+            transport.resumeProducing()  # read (and discard) what the peer sends
+        transport.loseWriteConnection()
+
+    def writeSideClosed(self) -> None:
+        """A lingering close flushed everything and sent FIN: wait for the peer."""
+        if not self.lingering or self.lost:
+            return
+        self.lingerDeadline = self.reactor.seconds() + LINGER_TIMEOUT
+        self.checkLinger(_LINGER_FIRST_POLL)
+
+    def checkLinger(self, interval: float) -> None:
+        """Close once the peer has acknowledged everything; poll again otherwise."""
+        self.lingerCall = None
+        if self.lost:
+            return
+        if _unacknowledged(self.transport) == 0 or self.reactor.seconds() >= self.lingerDeadline:
+            self.transport.loseConnection()
+            return
+        self.lingerCall = self.reactor.callLater(
+            interval, self.checkLinger, min(interval * 2, _LINGER_MAX_POLL)
+        )
+
+    def peerEnded(self) -> None:
+        """The peer's FIN arrived during a lingering close: nothing is unread, close."""
+        if self.lingering and not self.lost:
+            if self.lingerCall is not None:
+                self.lingerCall.cancel()
+                self.lingerCall = None
+            self.transport.loseConnection()
 
     def abort(self) -> None:
         """Release the connection at once (RST), dropping unsent data."""
@@ -469,6 +554,9 @@ class _Conn:
         if self.writeTimer is not None:
             self.writeTimer.cancel()
             self.writeTimer = None
+        if self.lingerCall is not None:
+            self.lingerCall.cancel()
+            self.lingerCall = None
         waiters = self.waiters
         self.waiters = []
         for done in waiters:
@@ -1022,6 +1110,9 @@ class TCPSocket(IOStreamBase):
         conn = self._connFor(protocol)
         if conn is None:
             return
+        if conn.lingering:
+            conn.peerEnded()
+            return
         conn.dispatching += 1
         try:
             conn.inbox.endReceived()
@@ -1029,6 +1120,11 @@ class TCPSocket(IOStreamBase):
             conn.dispatching -= 1
         if conn.completed:
             conn.flushCompletions()
+
+    def _writeConnectionLost(self, protocol: TCPProtocol) -> None:
+        conn = self._connFor(protocol)
+        if conn is not None:
+            conn.writeSideClosed()
 
     def _connectionLost(self, protocol: TCPProtocol, reason: Failure) -> None:
         conn = self._connFor(protocol)
