@@ -140,7 +140,12 @@ class WriteEvent(ResultEvent):
     def __init__(self, source: Any, bytesProcessed: int, failed: Failed | None = None) -> None:
         self.source = source
         self.bytesProcessed = bytesProcessed
-        self._setResult(failed)
+        if failed is None:
+            self.success = True
+            self.code = 0
+            self.error = None
+        else:
+            self._setResult(failed)
 
 
 class WriteStreamEvent(ResultEvent):
@@ -186,7 +191,13 @@ class PumpEvent(ResultEvent):
         self.buffer = buffer
         self.bytesProcessed = bytesProcessed
         self.totalBytesProcessed = totalBytesProcessed
-        self._setResult(failed)
+        if failed is None:
+            # One event per chunk: the success fields without the method call.
+            self.success = True
+            self.code = 0
+            self.error = None
+        else:
+            self._setResult(failed)
 
 
 class ConnectedEvent(TiEvent):

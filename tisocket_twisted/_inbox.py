@@ -257,6 +257,10 @@ class Inbox:
         """Deliver what is held on a later reactor turn (unless a delivery is running)."""
         if self._delivering or self._scheduled is not None or self._finished:
             return
+        if not self._size and not self._ended:
+            # Nothing to deliver: the next data or end of stream is delivered as
+            # it arrives (a pump resumed after each write needs no reactor turn).
+            return
         self._scheduled = self._clock.callLater(0, self._scheduledDeliver)
 
     def _scheduledDeliver(self) -> None:

@@ -259,7 +259,11 @@ def writeFromBuffer(
     bytes, or with the failure (C{bytesProcessed} -1).
     """
     d: Deferred[WriteEvent] = Deferred()
-    data = bytes(buffer._data[offset : offset + count])
+    source = buffer._data
+    if offset == 0 and count == len(source):
+        data = bytes(source)
+    else:
+        data = bytes(memoryview(source)[offset : offset + count])  # one copy, not two
 
     def done(failed: Failed | None) -> None:
         d.callback(WriteEvent(stream, -1 if failed else count, failed))

@@ -172,9 +172,9 @@ def _viewHeld() -> Failed:
     return Failed(-1, "Ti.Stream.readAll: cannot resize the buffer while a view of it exists")
 
 
-def _owned(data: bytes | bytearray) -> bytearray:
-    """A bytearray the new Buffer may own: the chunk itself when it is one, else a copy."""
-    return data if type(data) is bytearray else bytearray(data)
+def _resume(result: object, producer: ChunkProducer) -> None:
+    """Resume C{producer} once a handler's Deferred has fired."""
+    producer.resumeProducing()
 
 
 class _Pump:
@@ -189,14 +189,13 @@ class _Pump:
         self.deferred: Deferred[PumpEvent] = Deferred()
         self.producer: ChunkProducer | None = None
 
-    def chunkReceived(self, data: bytes) -> None:
+    def chunkReceived(self, data: bytes | bytearray) -> None:
         n = len(data)
-        self.total += n
+        total = self.total = self.total + n
+        # A bytearray chunk belongs to its consumer (see ChunkConsumer): no copy.
+        owned = data if type(data) is bytearray else bytearray(data)
         waiting = callUser(
-            "pump",
-            self.handler,
-            # A bytearray chunk belongs to its consumer (see ChunkConsumer): no copy.
-            PumpEvent(self.source, Buffer._wrap(_owned(data)), n, self.total),
+            "pump", self.handler, PumpEvent(self.source, Buffer._wrap(owned), n, total)
         )
         if waiting is not None and not waiting.called:
             # Backpressure: a handler that returns a Deferred (or is async) gets
@@ -204,7 +203,7 @@ class _Pump:
             producer = self.producer
             assert producer is not None
             producer.pauseProducing()
-            waiting.addBoth(lambda _: producer.resumeProducing())
+            waiting.addBoth(_resume, producer)
 
     def chunksEnded(self, failed: Failed | None) -> None:
         event = PumpEvent(self.source, Buffer._wrap(bytearray()), -1, self.total, failed)
@@ -378,6 +377,15 @@ class StreamModule:
         """
         where = "Ti.Stream.write"
         stream = _checkStream(where, "outputStream", outputStream)
+        if (
+            offset is None
+            and length is None
+            and resultsCallback is None
+            and type(buffer) is Buffer
+            and inReactorThread()
+        ):
+            # The common form, Ti.Stream.write(sock, buffer), without the general parsing.
+            return writeFromBuffer(stream, buffer, 0, len(buffer._data))
         buf, start, count, callback = parseTransfer(where, buffer, offset, length, resultsCallback)
         return _start(stream, lambda: writeFromBuffer(stream, buf, start, count), "write", callback)
 

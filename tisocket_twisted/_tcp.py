@@ -1593,7 +1593,18 @@ class TCPSocket(IOStreamBase):
                 and resultsCallback is None
                 and type(buffer) is Buffer
             ):
-                # The common sync form, sock.write(buffer), without the general parsing.
+                # The common sync form, sock.write(buffer): writeNow without the
+                # general parsing and the second thread check.
+                conn = self._conn
+                if self._state is CONNECTED and conn is not None:
+                    if conn.closing or conn.lost:
+                        raise TiSocketError(
+                            errno.EPIPE, f"{self.apiName}.write: the connection is closed"
+                        )
+                    data = bytes(buffer._data)
+                    if data:
+                        conn.write(data, _ignoreDone)
+                    return len(data)
                 return self.writeNow(bytes(buffer._data))
             return IOStreamBase.write(self, buffer, offset, length, resultsCallback)
         callback = parseTransfer(f"{self.apiName}.write", buffer, offset, length, resultsCallback)[
