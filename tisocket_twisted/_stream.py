@@ -561,6 +561,10 @@ class StreamModule:
         if not isinstance(isAsync, bool):
             raise TiTypeError(f"{where}: isAsync must be True or False, got {shortRepr(isAsync)}")
         if isAsync:
+            if inReactorThread():
+                pumping = _Pump(stream, handler)
+                pumping.producer = stream.produceChunks(size, pumping)
+                return pumping.deferred
 
             def begin() -> Deferred[PumpEvent]:
                 pumping = _Pump(stream, handler)

@@ -77,6 +77,7 @@ from twisted.internet.endpoints import (
 )
 from twisted.internet.interfaces import IPushProducer
 from twisted.internet.main import CONNECTION_DONE, CONNECTION_LOST
+from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -205,14 +206,15 @@ class _ReadInto:
     a C{bytearray} that the inbox hands to exactly one consumer, which owns it
     from then on (see L{ChunkConsumer}) and may keep it without a copy. After a
     small read the next buffer is small too, so a stream of short messages
-    does not allocate and zero 64 KiB per message.
+    does not allocate and zero 64 KiB per message; a new connection starts
+    small as well (most connections begin with a short request).
     """
 
     __slots__ = ("size", "transport")
 
     def __init__(self, transport: Any) -> None:
         self.transport = transport
-        self.size = transport.bufferSize
+        self.size = min(_SMALL_READ, transport.bufferSize)
 
     def __call__(self) -> Any:
         transport = self.transport
@@ -469,6 +471,34 @@ class _Conn:
             self.registered = False
             if not self.lost:
                 self.transport.unregisterProducer()
+
+    def closeAtEnd(self) -> None:
+        """
+        Close after the peer's end of stream has been delivered: at once when
+        nothing is left to send, else as L{loseConnection}.
+
+        With its input ended and its write buffer empty, a plain TCP transport
+        is closed the way Twisted closes one whose protocol does not half-close
+        (stop reading and writing, then C{connectionLost}), without the extra
+        reactor turn and empty C{send} of C{loseConnection}.
+        """
+        transport = self.transport
+        if (
+            self.lost
+            or self.waiters
+            or not _canLinger(transport)
+            or not transport.connected
+            or transport.disconnecting
+            or transport.dataBuffer
+            or transport._tempDataBuffer
+        ):
+            self.loseConnection()
+            return
+        self.closing = True
+        self.unregister()
+        transport.stopReading()
+        transport.stopWriting()
+        transport.connectionLost(connectionDone)
 
     def loseConnection(self) -> None:
         """
@@ -1180,7 +1210,9 @@ class TCPSocket(IOStreamBase):
             return
         if self._allowHalfOpen and not conn.lost:
             return
-        self._closeConnection(conn)
+        self._state = CLOSED
+        conn.inbox.close()
+        conn.closeAtEnd()
 
     def _closeConnection(self, conn: _Conn) -> None:
         """Graceful close of the current connection: CLOSED now, flush, then FIN."""
