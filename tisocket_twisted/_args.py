@@ -17,6 +17,9 @@ from ._errors import TiBoundsError, TiTypeError, TiValueError
 
 __all__ = [
     "checkCallable",
+    "checkChunkConsumer",
+    "checkChunkData",
+    "checkDone",
     "checkInt",
     "checkNonNegativeInt",
     "checkNumber",
@@ -149,3 +152,39 @@ def checkRange(
 
 
 AnyCallable = Callable[..., Any]
+
+
+def _short(value: object, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def checkChunkData(where: str, data: object) -> bytes | bytearray | memoryview:
+    """
+    Return C{data} if it is bytes-like (C{bytes}, C{bytearray}, C{memoryview}),
+    else raise L{TiTypeError} (C{bytes(5)} would quietly make five zero bytes).
+    """
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return data
+    raise TiTypeError(f"{where}: data must be bytes-like, got {_short(data)}")
+
+
+def checkDone(where: str, done: _T) -> _T:
+    """Return C{done} if it is callable, else raise L{TiTypeError}."""
+    if not callable(done):
+        raise TiTypeError(f"{where}: done must be callable, got {_short(done)}")
+    return done
+
+
+def checkChunkConsumer(where: str, consumer: _T) -> _T:
+    """
+    Return C{consumer} if it has callable C{chunkReceived} and C{chunksEnded}
+    (a L{ChunkConsumer}), else raise L{TiTypeError}.
+    """
+    for method in ("chunkReceived", "chunksEnded"):
+        if not callable(getattr(consumer, method, None)):
+            raise TiTypeError(
+                f"{where}: consumer must have chunkReceived and chunksEnded methods, "
+                f"got {_short(consumer)}"
+            )
+    return consumer

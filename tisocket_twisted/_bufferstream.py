@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
 
-from ._args import checkInt
+from ._args import checkChunkConsumer, checkChunkData, checkDone, checkInt
 from ._blob import Blob, shortRepr
 from ._buffer import Buffer
 from ._constants import MODE_APPEND, MODE_READ, StreamMode
@@ -149,7 +149,9 @@ class _MemoryStream(IOStreamBase):
         Read up to C{maxLength} bytes now; L{None} at end of stream.
 
         @raise InvalidStateError: the stream is closed or not in READ mode.
+        @raise TiTypeError: C{maxLength} is not an integer.
         """
+        maxLength = checkInt(f"{self.apiName}.readNow", "maxLength", maxLength)
         refusal = self._readRefusal()
         if refusal is not None:
             raise InvalidStateError(refusal)
@@ -169,7 +171,9 @@ class _MemoryStream(IOStreamBase):
         Write all of C{data} at the position, growing the buffer if needed.
 
         @raise InvalidStateError: the stream is closed or in READ mode.
+        @raise TiTypeError: C{data} is not bytes-like.
         """
+        checkChunkData(f"{self.apiName}.writeNow", data)
         refusal = self._writeRefusal()
         if refusal is not None:
             raise InvalidStateError(refusal)
@@ -194,7 +198,13 @@ class _MemoryStream(IOStreamBase):
         return len(data)
 
     def writeChunk(self, data: bytes, done: Callable[[Failed | None], None]) -> None:
-        """Write C{data} now; report to C{done} soon (L{None}, or the L{Failed} refusal)."""
+        """
+        Write C{data} now; report to C{done} soon (L{None}, or the L{Failed} refusal).
+
+        @raise TiTypeError: C{data} is not bytes-like or C{done} is not callable.
+        """
+        checkChunkData(f"{self.apiName}.writeChunk", data)
+        checkDone(f"{self.apiName}.writeChunk", done)
         refusal = self._writeRefusal()
         if refusal is not None:
             self.callSoon(done, Failed(-1, refusal))
@@ -213,7 +223,16 @@ class _MemoryStream(IOStreamBase):
         Chunks are full-size except the last. A stream that is not readable now
         ends the delivery with a L{Failed}; a C{close()} during the delivery
         ends it as at end of stream.
+
+        @raise TiTypeError: C{maxChunkSize} is not an integer, or C{consumer}
+            is not a L{ChunkConsumer}.
+        @raise TiValueError: C{maxChunkSize} is less than 1.
         """
+        where = f"{self.apiName}.produceChunks"
+        maxChunkSize = checkInt(where, "maxChunkSize", maxChunkSize)
+        if maxChunkSize < 1:
+            raise TiValueError(f"{where}: maxChunkSize must be at least 1, got {maxChunkSize!r}")
+        checkChunkConsumer(where, consumer)
         refusal = self._readRefusal()
         producer = _MemoryProducer(
             self, maxChunkSize, consumer, None if refusal is None else Failed(-1, refusal)

@@ -81,7 +81,15 @@ from twisted.internet.protocol import connectionDone
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from ._args import checkCallable, checkInt, checkPositiveTimeout, mergeOptions
+from ._args import (
+    checkCallable,
+    checkChunkConsumer,
+    checkChunkData,
+    checkDone,
+    checkInt,
+    checkPositiveTimeout,
+    mergeOptions,
+)
 from ._buffer import Buffer
 from ._constants import SocketState
 from ._errors import InvalidStateError, TiSocketError, TiTypeError, TiValueError, WouldBlockError
@@ -1660,6 +1668,7 @@ class TCPSocket(IOStreamBase):
             raise TiValueError(
                 f"{self.apiName}.produceChunks: maxChunkSize must be at least 1, got {size!r}"
             )
+        checkChunkConsumer(f"{self.apiName}.produceChunks", consumer)
         handle = ChunkStream(consumer, size)
         if inReactorThread():
             return self._startProducing(handle)
@@ -1682,12 +1691,15 @@ class TCPSocket(IOStreamBase):
         Hand C{data} to the transport at once; C{done(None)} once the bytes are
         handed to the OS (the transport's buffer is below its high-water mark),
         or C{done(Failed)}; never before this call returns.
+
+        @raise TiTypeError: C{data} is not bytes-like or C{done} is not callable.
         """
+        if type(data) is not bytes:
+            data = bytes(checkChunkData(f"{self.apiName}.writeChunk", data))
+        checkDone(f"{self.apiName}.writeChunk", done)
         if not inReactorThread():
             self._reactor.callFromThread(self.writeChunk, data, done)
             return
-        if type(data) is not bytes:
-            data = bytes(data)
         conn = self._conn
         if self._state is not CONNECTED or conn is None or conn.closing:
             failed = Failed(-1, f"{self.apiName} is not writable (state {self._state.name})")
@@ -1706,6 +1718,8 @@ class TCPSocket(IOStreamBase):
         worker thread: blocks until data, end of stream or an error
         (L{TiSocketError}).
         """
+        if type(maxLength) is not int:
+            maxLength = checkInt(f"{self.apiName}.readNow", "maxLength", maxLength)
         if not inReactorThread():
             return blockingCallFromThread(self._reactor, self._readForThread, maxLength)
         conn = self._checkConnected(f"{self.apiName}.read")
@@ -1742,6 +1756,8 @@ class TCPSocket(IOStreamBase):
         In a worker thread: blocks until the bytes are handed to the OS
         (L{TiSocketError} if the connection fails or the write times out).
         """
+        if type(data) is not bytes:
+            checkChunkData(f"{self.apiName}.writeNow", data)
         if not inReactorThread():
             return blockingCallFromThread(self._reactor, self._writeForThread, data)
         conn = self._checkConnected(f"{self.apiName}.write")
