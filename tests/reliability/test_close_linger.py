@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ import pytest_twisted
 from reliability_helpers import Gate, closeAll, inThread, listener, pair, socketFdCount, within
 from twisted.internet import reactor as _reactor
 from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.task import deferLater
 
 from tisocket_twisted import SocketState, _tcp, createBuffer
 
@@ -128,3 +131,62 @@ async def test_lingerIsBoundedWhenThePeerNeverReads(
         peer.close()
     await closeAll(reactor, server)
     assert socketFdCount() == before
+
+
+@pytest_twisted.ensureDeferred
+async def test_pendingConnectionWithUnreadDataClosesGracefullyWithItsListener(
+    reactor: Any,
+) -> None:
+    """A connection still in the accept queue, its data unread: FIN at listener close, no RST."""
+    before = socketFdCount()
+    server = listener()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as raw:
+        raw.sendall(b"q" * 100_000)
+        # Wait until the library holds the connection in its accept queue.
+        factory = server._factory
+        for _ in range(10_000):
+            if factory is not None and factory.pendingCount:
+                break
+            await deferLater(reactor, 0, lambda: None)
+        assert factory is not None and factory.pendingCount == 1
+        await within(server.close(), reactor)
+
+        def readToEnd() -> str:
+            try:
+                while raw.recv(65536):
+                    pass
+            except ConnectionResetError:
+                return "reset"
+            return "eof"
+
+        assert await inThread(reactor, readToEnd) == "eof"
+    assert socketFdCount() == before
+
+
+@pytest_twisted.ensureDeferred
+async def test_serviceStopDeliversEverythingDespiteUnreadInput(reactor: Any) -> None:
+    """stopService with 16 MiB unsent and the client's own data unread: all delivered, then FIN."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import userapp_for_twistd
+
+    from tisocket_twisted import _tap
+
+    options = _tap.Options()
+    options.parseOptions(["--port", "0", "--app", "userapp_for_twistd:burst"])
+    service = _tap.makeService(options)
+    service.privilegedStartService()
+    service.startService()
+    sent: Deferred[None] = Deferred()
+    gate = Gate()
+    assert service.port is not None
+    reading = inThread(reactor, slowReader, service.port, os.urandom(3 * MiB), sent, gate)
+    await within(sent, reactor)
+    while not service.connections:
+        await deferLater(reactor, 0, lambda: None)
+    stopping = service.stopService()
+    gate.set()
+    total, digest, ending = await reading
+    expected = userapp_for_twistd.burstPayload()
+    assert (total, ending) == (len(expected), "eof")
+    assert digest == hashlib.sha256(expected).hexdigest()
+    await within(stopping, reactor)
