@@ -43,6 +43,14 @@ Design
     socket closes gracefully unless C{allowHalfOpen} is set. Nobody reading
     means nobody is told, and the socket stays CONNECTED (like Node's
     paused streams).
+  - B{Closing}: graceful, and lingering (as nginx's C{lingering_close})
+    unless the peer has already ended its side: closing an OS socket with
+    received data unread makes Linux send RST and drop what it still had to
+    send, so C{close()} half-closes the write side (flush, then FIN), reads
+    and discards the peer's data meanwhile, and releases the OS socket once
+    the peer has acknowledged everything sent, or sent its own FIN, or after
+    L{LINGER_TIMEOUT} seconds. The state is CLOSED at once; C{close()}'s
+    Deferred fires when the OS socket is released.
   - B{Errors}: state ERROR first (the OS socket is released), then pending
     reads and the pump get the failure, then pending writes, then the
     C{error} callback, once.

@@ -23,6 +23,7 @@ from typing import Any
 import pytest_twisted
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reliability_helpers import scaled
 from twisted.internet.task import deferLater
 from twisted.logger import capturedLogs, formatEvent
 
@@ -291,7 +292,7 @@ for _name in STREAM_METHODS:
     call=arguments,
 )
 @settings(
-    max_examples=6000,
+    max_examples=scaled(6000, 30_000),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     derandomize=True,
