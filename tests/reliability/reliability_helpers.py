@@ -26,7 +26,12 @@ WAIT = 60.0
 #: Run the heavy variants (full sizes and counts) when set to 1.
 HEAVY = os.environ.get("TISOCKET_HEAVY", "") == "1"
 
-heavy = pytest.mark.skipif(not HEAVY, reason="heavy variant: set TISOCKET_HEAVY=1")
+_skipUnlessHeavy = pytest.mark.skipif(not HEAVY, reason="heavy variant: set TISOCKET_HEAVY=1")
+
+
+def heavy(test: Any) -> Any:
+    """Mark C{test} as a heavy variant (C{-m heavy}), skipped unless C{TISOCKET_HEAVY=1}."""
+    return pytest.mark.heavy(_skipUnlessHeavy(test))
 
 
 def scaled(default: int, full: int) -> int:
