@@ -17,8 +17,16 @@ import pytest_twisted
 from reliability_helpers import closeAll, connected, listener, pair, socketFdCount, within
 from test_load import echoMany
 from twisted.internet.defer import Deferred, gatherResults
+from twisted.internet.task import deferLater
 
-from tisocket_twisted import InvalidStateError, SocketState, TCPSocket, Ti, createBuffer
+from tisocket_twisted import (
+    InvalidStateError,
+    SocketState,
+    TCPSocket,
+    Ti,
+    TiSocketError,
+    createBuffer,
+)
 
 RECORD = struct.Struct("!HII")  # thread, sequence, payload length
 
@@ -185,3 +193,57 @@ async def test_sixteenThreadsOnSharedAndSeparateSockets(reactor: Any) -> None:
         feedServer,
     )
     assert socketFdCount() == before
+
+
+@pytest_twisted.ensureDeferred
+async def test_closeFromOneThreadEndsAReadBlockedInAnother(reactor: Any) -> None:
+    """A worker blocked in read() on a socket another worker closes gets -1, not a hang."""
+    server, client, inbound = await pair(reactor)
+    blocked = threading.Event()
+
+    def reader() -> int | str:
+        blocked.set()
+        try:
+            return client.read(createBuffer(length=10))
+        except InvalidStateError:
+            return "closed before the read started"  # the race went the other way
+
+    def closer() -> str:
+        if not blocked.wait(20):
+            raise TimeoutError("the reader never started")
+        client.close()
+        return client.state.name
+
+    results = await runThreads(reactor, [reader, closer])
+    assert results[1] == "CLOSED"
+    assert results[0] in (-1, "closed before the read started"), results
+    await closeAll(reactor, inbound, server)
+
+
+@pytest_twisted.ensureDeferred
+async def test_peerResetEndsAWriteBlockedInAThread(reactor: Any) -> None:
+    """A worker blocked in write() (the peer does not read) gets TiSocketError when it resets."""
+    server, client, inbound = await pair(reactor, readHighWaterMark=1024)
+    started = threading.Event()
+
+    def writer() -> str:
+        started.set()
+        big = createBuffer(length=64 * 1024 * 1024)
+        try:
+            client.write(big)
+        except TiSocketError as e:
+            return f"error {e.errno}"
+        return "written"
+
+    running = runThreads(reactor, [writer])
+    while not started.is_set():
+        await deferLater(reactor, 0.001, lambda: None)  # a bounded handful of turns
+    # Let the write back up, then reset the peer.
+    for _ in range(1000):
+        if client._conn is not None and client._conn.writePaused:
+            break
+        await deferLater(reactor, 0, lambda: None)
+    inbound._conn.abort()  # type: ignore[union-attr]
+    (outcome,) = await running
+    assert outcome.startswith("error"), outcome
+    await closeAll(reactor, client, inbound, server)
