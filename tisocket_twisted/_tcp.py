@@ -1671,12 +1671,15 @@ class TCPSocket(IOStreamBase):
         C{maxChunkSize}, then one C{chunksEnded} (end of stream, error or local
         close). Consumers are served in the order they started.
         """
-        size = checkInt(f"{self.apiName}.produceChunks", "maxChunkSize", maxChunkSize)
+        where = _PRODUCE_CHUNKS  # a constant: no f-string per call on this path
+        size = (
+            maxChunkSize
+            if type(maxChunkSize) is int
+            else checkInt(where, "maxChunkSize", maxChunkSize)
+        )
         if size < 1:
-            raise TiValueError(
-                f"{self.apiName}.produceChunks: maxChunkSize must be at least 1, got {size!r}"
-            )
-        checkChunkConsumer(f"{self.apiName}.produceChunks", consumer)
+            raise TiValueError(f"{where}: maxChunkSize must be at least 1, got {size!r}")
+        checkChunkConsumer(where, consumer)
         handle = ChunkStream(consumer, size)
         if inReactorThread():
             return self._startProducing(handle)
@@ -1788,6 +1791,9 @@ class TCPSocket(IOStreamBase):
 
         self.writeChunk(data, done)
         return d
+
+
+_PRODUCE_CHUNKS = "Ti.Network.Socket.TCP.produceChunks"
 
 
 class _ThreadSafeHandle:
