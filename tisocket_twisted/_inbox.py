@@ -129,10 +129,12 @@ class Inbox:
         self._clock = clock
         self.highWaterMark = highWaterMark
         self.received = 0
-        self._held: deque[bytes] = deque()
+        # Created when first needed: an empty deque costs 760 bytes, and most
+        # connections hand every chunk straight to their consumer.
+        self._held: deque[bytes] | None = None
         self._offset = 0  # bytes of _held[0] already delivered
         self._size = 0  # bytes held
-        self._consumers: deque[ChunkStream] = deque()
+        self._consumers: list[ChunkStream] = []  # rarely more than one
         self._delivering = False
         self._ended = False  # end of stream received from the peer
         self._endNotified = False
@@ -182,7 +184,10 @@ class Inbox:
                     if self._size or (self._ended and consumers):
                         self.deliver()
                     return
-        self._held.append(data)
+        held = self._held
+        if held is None:
+            held = self._held = deque()
+        held.append(data)
         self._size += n
         if not self._delivering:
             self.deliver()
@@ -226,7 +231,7 @@ class Inbox:
 
     def _finish(self) -> None:
         self._finished = True
-        self._held.clear()
+        self._held = None
         self._size = 0
         self._offset = 0
         if self._scheduled is not None:
@@ -283,7 +288,7 @@ class Inbox:
                     chunk = self._take(head.maxChunkSize)
                     head.consumer.chunkReceived(chunk)
                 elif self._ended:
-                    consumers.popleft()
+                    del consumers[0]
                     head._inbox = None
                     endGiven = True
                     head.end(None)
@@ -324,6 +329,7 @@ class Inbox:
     def _take(self, limit: int) -> bytes:
         """Remove and return up to C{limit} held bytes (at least one)."""
         held = self._held
+        assert held is not None  # only called when _size > 0
         first = held[0]
         offset = self._offset
         available = len(first) - offset
