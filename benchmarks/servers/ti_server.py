@@ -15,7 +15,9 @@ Usage (the harness's server protocol)::
 The listener is C{createTCP} + C{listen()} with a C{listenQueueSize} as large
 as the harness's backlog (1024), C{accept()} re-armed in C{accepted}; each
 inbound socket is read with C{Ti.Stream.pump(sock, handler, chunk, True)}
-(C{--chunk}, default 65536). C{--idiom=sock} (default) echoes with
+(C{--chunk}, default 65536). C{--plain-read} keeps Twisted's own C{doRead}
+(bytes, copied into each Buffer) instead of receiving into bytearrays, to
+measure what that saves. C{--idiom=sock} (default) echoes with
 C{sock.write(e.buffer)}; C{--idiom=stream} with C{Ti.Stream.write(sock,
 e.buffer)}, returning its Deferred (backpressure, as the built-in echo app).
 """
@@ -44,6 +46,11 @@ def main() -> None:
     idiom = _flag(flags, "idiom", "sock")
     if idiom not in ("sock", "stream"):
         sys.exit(f"--idiom must be sock or stream, got {idiom!r}")
+    if "--plain-read" in flags:
+        # For measuring what receiving into bytearrays saves: Twisted's own doRead.
+        import tisocket_twisted._tcp
+
+        tisocket_twisted._tcp._readIntoBytearrays = lambda transport: False  # type: ignore[assignment]
     Stream = Ti.Stream
 
     def serveEcho(sock):  # type: ignore[no-untyped-def]
