@@ -11,8 +11,11 @@ Each round runs every server once per workload through the vendored harness
 (C{benchmarks/harness/run.sh}, which starts a fresh server per run and drives
 it with C{loadgen}), so slow drift of a shared machine spreads over all the
 servers alike. The table gives, per workload, the median over the rounds with
-min-max, and the ratio of the medians Ti/raw. Then the Buffer/Codec
-micro-benchmarks (L{bench_codec}) run and print their own table.
+min-max, and the ratio of the medians Ti/raw; beside it the server's CPU time
+per unit of work (per GB, per round trip, per connection, from the harness's
+clock-tick readings), which other load on a shared machine disturbs less than
+throughput. Then the Buffer/Codec micro-benchmarks (L{bench_codec}) run and
+print their own table.
 
 Servers (C{benchmarks/servers/}):
 
@@ -69,6 +72,9 @@ class Row:
 
 
 METRICS = {"bulk": "mb_s", "echo": "rt_s", "conns": "conn_s", "hold": "per_conn_b"}
+#: Server CPU time per unit of work (the harness's clock-tick measurement): less
+#: sensitive than throughput to other load on a shared machine.
+COSTS = {"bulk": "srv_s_per_gb", "echo": "srv_us_per_rt", "conns": "srv_us_per_conn"}
 
 ROWS = [
     Row("bulk MB/s, pump 65536", "bulk", "mb_s", "ti", True, ">= 0.90"),
@@ -124,9 +130,9 @@ def _parse(line: str) -> dict[str, str]:
     return dict(tok.split("=", 1) for tok in line.split() if "=" in tok)
 
 
-def load(out: str) -> dict[tuple[str, str], list[float]]:
-    """Every ok run's metric, by (server, workload), from the harness's raw logs."""
-    values: dict[tuple[str, str], list[float]] = {}
+def load(out: str) -> dict[tuple[str, str, str], list[float]]:
+    """Every ok run's metrics, by (server, workload, metric), from the harness's raw logs."""
+    values: dict[tuple[str, str, str], list[float]] = {}
     for name in sorted(os.listdir(out)):
         if not name.endswith(".raw.log"):
             continue
@@ -136,19 +142,28 @@ def load(out: str) -> dict[tuple[str, str], list[float]]:
                     continue
                 d = _parse(line)
                 workload = d.get("workload", "")
-                metric = METRICS.get(workload)
-                if d.get("ok") != "1" or metric is None or metric not in d:
+                if d.get("ok") != "1" or workload not in METRICS:
                     continue
-                values.setdefault((d["name"], workload), []).append(float(d[metric]))
+                for metric in (METRICS[workload], COSTS.get(workload)):
+                    if metric is not None and metric in d:
+                        key = (d["name"], workload, metric)
+                        values.setdefault(key, []).append(float(d[metric]))
     return values
 
 
-def summarize(values: dict[tuple[str, str], list[float]]) -> list[dict[str, Any]]:
-    """The table as data: per row, raw and Ti medians, min, max, runs and the ratio."""
+def _stats(vals: list[float]) -> dict[str, Any] | None:
+    if not vals:
+        return None
+    return {"median": statistics.median(vals), "min": min(vals), "max": max(vals), "n": len(vals)}
+
+
+def summarize(values: dict[tuple[str, str, str], list[float]]) -> list[dict[str, Any]]:
+    """
+    The table as data: per row, raw and Ti medians, min, max, runs, the ratio of
+    the medians Ti/raw, and the server CPU per unit of work of each with its ratio.
+    """
     rows = []
     for row in ROWS:
-        raw = values.get(("raw-twisted", row.workload), [])
-        ti = values.get((row.server, row.workload), [])
         entry: dict[str, Any] = {
             "label": row.label,
             "server": row.server,
@@ -156,21 +171,20 @@ def summarize(values: dict[tuple[str, str], list[float]]) -> list[dict[str, Any]
             "metric": row.metric,
             "target": row.target,
         }
-        for key, vals in (("raw", raw), ("ti", ti)):
-            entry[key] = (
-                {
-                    "median": statistics.median(vals),
-                    "min": min(vals),
-                    "max": max(vals),
-                    "n": len(vals),
-                }
-                if vals
-                else None
-            )
-        if raw and ti:
-            entry["ratio"] = entry["ti"]["median"] / entry["raw"]["median"]
-        else:
-            entry["ratio"] = None
+        for key, name in (("raw", "raw-twisted"), ("ti", row.server)):
+            entry[key] = _stats(values.get((name, row.workload, row.metric), []))
+        entry["ratio"] = (
+            entry["ti"]["median"] / entry["raw"]["median"] if entry["raw"] and entry["ti"] else None
+        )
+        cost = COSTS.get(row.workload)
+        entry["costMetric"] = cost
+        for key, name in (("rawCost", "raw-twisted"), ("tiCost", row.server)):
+            entry[key] = _stats(values.get((name, row.workload, cost), [])) if cost else None
+        entry["costRatio"] = (
+            entry["tiCost"]["median"] / entry["rawCost"]["median"]
+            if entry["rawCost"] and entry["tiCost"] and entry["rawCost"]["median"]
+            else None
+        )
         rows.append(entry)
     return rows
 
@@ -189,15 +203,23 @@ def formatTable(rows: Sequence[dict[str, Any]]) -> str:
     """The comparison as a Markdown table."""
     lines = [
         "| workload | raw Twisted median (min-max) | Ti median (min-max) | Ti/raw | target "
-        "| runs |",
-        "|---|---|---|---|---|---|",
+        "| server CPU per unit, raw / Ti (Ti/raw) | runs |",
+        "|---|---|---|---|---|---|---|",
     ]
+    units = {"srv_s_per_gb": "s/GB", "srv_us_per_rt": "us/rt", "srv_us_per_conn": "us/conn"}
     for r in rows:
         ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}"
         n = max((r[k]["n"] for k in ("raw", "ti") if r[k]), default=0)
+        cost = "-"
+        if r["costRatio"] is not None:
+            unit = units.get(r["costMetric"], "")
+            cost = (
+                f"{r['rawCost']['median']:.3g} / {r['tiCost']['median']:.3g} {unit} "
+                f"({r['costRatio']:.2f})"
+            )
         lines.append(
             f"| {r['label']} | {_cell(r['raw'])} | {_cell(r['ti'])} | {ratio} "
-            f"| {r['target']} | {n} |"
+            f"| {r['target']} | {cost} | {n} |"
         )
     return "\n".join(lines)
 
