@@ -55,6 +55,18 @@ __all__ = ["Buffer", "createBuffer"]
 _BYTES_LIKE: Final = (bytes, bytearray, memoryview)
 _CREATE_KEYS: Final = frozenset({"length", "value", "type", "byteOrder"})
 
+#: The longest Buffer: Titanium's lengths are Java C{int}s. Longer lengths
+#: raise L{TiBoundsError} (instead of OverflowError, MemoryError, or the
+#: zero-filling of many gigabytes).
+MAX_LENGTH: Final = 2**31 - 1
+
+
+def _checkMaxLength(where: str, length: int) -> None:
+    if length > MAX_LENGTH:
+        raise TiBoundsError(
+            f"{where}: length must be at most {MAX_LENGTH} (Titanium's limit), got {length!r}"
+        )
+
 #: What a source argument may be, for messages.
 _SOURCE_KINDS: Final = "a Ti.Buffer, Ti.Blob, bytes, bytearray or memoryview"
 
@@ -186,6 +198,7 @@ class Buffer:
     @length.setter
     def length(self, value: int) -> None:
         newLength = checkNonNegativeInt("Ti.Buffer.length", "length", value)
+        _checkMaxLength("Ti.Buffer.length", newLength)
         data = self._data
         try:
             if newLength > len(data):
@@ -555,6 +568,7 @@ def createBuffer(params: Mapping[str, Any] | None = None, /, **kwargs: Any) -> B
     byteOrder = options.get("byteOrder")
     if length is not None:
         length = checkInt(where, "length", length)
+        _checkMaxLength(where, length)
     if byteOrder is not None:
         byteOrder = checkByteOrder(where, byteOrder)
 

@@ -20,6 +20,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import pytest_twisted
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -35,6 +36,7 @@ from tisocket_twisted import (
     Codec,
     Stream,
     TCPSocket,
+    TiBoundsError,
     TiError,
     TiTypeError,
     createBuffer,
@@ -287,33 +289,43 @@ for _name in STREAM_METHODS:
     TARGETS[f"BlobStream.{_name}"] = _blobMethod
 
 
-@given(
-    target=st.sampled_from(sorted(TARGETS)),
-    call=arguments,
-)
-@settings(
-    max_examples=scaled(6000, 30_000),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    derandomize=True,
-)
-def fuzz(target: str, call: tuple[list[Any], dict[str, Any]]) -> None:
-    function, receivers, signature = TARGETS[target]()
-    args, kwargs = call
-    if target.endswith("="):
-        args, kwargs = args[:1] or [None], {}
-    # CONTRACT §6: listen() on a CONNECTED or LISTENING socket raises and enters ERROR.
-    documented = target in ("TCPSocket(connected).listen", "TCPSocket(listening).listen")
-    check(function, args, kwargs, receivers, signature, documented)
+def fuzz(target: str) -> None:
+    """Run C{target} with C{EXAMPLES} generated argument lists."""
+
+    @given(call=arguments)
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        derandomize=True,
+        database=None,
+    )
+    def run(call: tuple[list[Any], dict[str, Any]]) -> None:
+        function, receivers, signature = TARGETS[target]()
+        args, kwargs = call
+        if target.endswith("="):
+            args, kwargs = args[:1] or [None], {}
+        # CONTRACT §6: listen() on a CONNECTED or LISTENING socket raises and enters ERROR.
+        documented = target in ("TCPSocket(connected).listen", "TCPSocket(listening).listen")
+        check(function, args, kwargs, receivers, signature, documented)
+
+    run()
 
 
+#: Generated argument lists per target.
+EXAMPLES = scaled(60, 400)
+
+
+@pytest.mark.parametrize("target", sorted(TARGETS))
 @pytest_twisted.ensureDeferred
-async def test_badInputRaisesOnlyDocumentedErrorsAndChangesNothing(reactor: Any) -> None:
+async def test_badInputRaisesOnlyDocumentedErrorsAndChangesNothing(
+    reactor: Any, target: str
+) -> None:
     with capturedLogs() as events:
-        fuzz()
+        fuzz(target)
         # Asynchronous forms given a callback report on a later reactor turn: let them.
-        for _ in range(5):
-            await deferLater(reactor, 0.01, lambda: None)
+        for _ in range(2):
+            await deferLater(reactor, 0, lambda: None)
     failures = [e for e in events if e.get("log_failure") is not None]
     assert not failures, [formatEvent(e) + str(e["log_failure"].value) for e in failures[:5]]
 
@@ -366,3 +378,26 @@ def test_bytesLikeDataIsStillAccepted() -> None:
     assert pair.client.writeNow(bytearray(b"ef")) == 2
     stream = _stream(b"", 1)
     assert stream.writeNow(memoryview(b"xyz")) == 3
+
+
+def test_hugeBufferLengthsRaiseTiBoundsError() -> None:
+    """
+    Found by the fuzzing: createBuffer(length=2**63) raised OverflowError,
+    2**40 MemoryError, and a few GiB zero-filled memory until the process
+    was killed. Lengths past Titanium's int limit now raise TiBoundsError.
+    """
+    for huge in (2**31, 2**34, 2**40, 2**63, 10**30):
+        try:
+            createBuffer(length=huge)
+        except TiBoundsError as e:
+            assert str(huge) in str(e)
+        else:
+            raise AssertionError(f"createBuffer(length={huge}) did not raise")
+        buffer = _buffer(b"abc")
+        try:
+            buffer.length = huge
+        except TiBoundsError:
+            pass
+        else:
+            raise AssertionError(f"length = {huge} did not raise")
+        assert bytes(buffer._data) == b"abc"
