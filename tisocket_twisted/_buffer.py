@@ -67,6 +67,7 @@ def _checkMaxLength(where: str, length: int) -> None:
             f"{where}: length must be at most {MAX_LENGTH} (Titanium's limit), got {length!r}"
         )
 
+
 #: What a source argument may be, for messages.
 _SOURCE_KINDS: Final = "a Ti.Buffer, Ti.Blob, bytes, bytearray or memoryview"
 
@@ -549,8 +550,8 @@ def createBuffer(params: Mapping[str, Any] | None = None, /, **kwargs: Any) -> B
         an argument of the wrong type.
     @raise TiValueError: for an unknown C{type} or C{byteOrder}, a C{type}
         that does not suit the value, or text the charset cannot encode.
-    @raise TiBoundsError: for a negative C{length}, or a value that does not
-        fit in C{length}.
+    @raise TiBoundsError: for a negative C{length} or one past L{MAX_LENGTH},
+        or a value that does not fit in C{length}.
     """
     from ._codec import (
         encodeNumberBytes,
