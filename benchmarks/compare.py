@@ -82,7 +82,7 @@ ROWS = [
     Row("echo rt/s 64 B, sock.write", "echo", "rt_s", "ti", True, ">= 0.85"),
     Row("echo rt/s 64 B, Ti.Stream.write", "echo", "rt_s", "ti-stream", True, "reported"),
     Row("accepted conns/s", "conns", "conn_s", "ti", True, ">= 0.85"),
-    Row("bytes per idle conn (5000)", "hold", "per_conn_b", "ti", False, "<= 2.0"),
+    Row("bytes per idle conn", "hold", "per_conn_b", "ti", False, "<= 2.0"),
 ]
 
 
