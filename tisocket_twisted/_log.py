@@ -99,15 +99,6 @@ def callUser(what: str, callback: Callable[[Any], object], event: Any) -> Deferr
         return None
     if result is None:
         return None
-    return userResult(what, result)
-
-
-def userResult(what: str, result: object) -> Deferred[object] | None:
-    """
-    What L{callUser} returns for a callback's result other than L{None}:
-    a L{Deferred} (an awaitable wrapped as one) whose failure is logged, or
-    L{None} for any other value. For callers that call the callback inline.
-    """
     if not isinstance(result, Deferred):
         if not isawaitable(result):
             return None

@@ -48,7 +48,7 @@ from twisted.internet.defer import Deferred
 
 from ._args import checkCallable, checkInt, mergeOptions, require
 from ._blob import Blob, shortRepr
-from ._buffer import Buffer, _newBuffer
+from ._buffer import Buffer
 from ._bufferstream import BlobStream, BufferStream
 from ._constants import MODE_APPEND, MODE_READ, MODE_WRITE, StreamMode
 from ._errors import InvalidStateError, TiSocketError, TiTypeError, TiValueError
@@ -61,7 +61,7 @@ from ._iostream import (
     readIntoBuffer,
     writeFromBuffer,
 )
-from ._log import callUser, libraryLog, userResult
+from ._log import callUser
 from ._threads import inReactorThread
 
 __all__ = ["Stream", "StreamModule"]
@@ -193,19 +193,10 @@ class _Pump:
         n = len(data)
         total = self.total = self.total + n
         # A bytearray chunk belongs to its consumer (see ChunkConsumer): no copy.
-        # The Buffer is made as Buffer._wrap makes it, and the handler called as
-        # callUser calls it, without the two calls (this runs once per chunk).
-        buffer = _newBuffer(Buffer)
-        buffer._data = data if type(data) is bytearray else bytearray(data)
-        buffer._type = buffer._value = buffer._byteOrder = None
-        try:
-            result = self.handler(PumpEvent(self.source, buffer, n, total))
-        except Exception:
-            libraryLog.failure("Exception in user {what} callback", what="pump")
-            return
-        if result is None:
-            return
-        waiting = userResult("pump", result)
+        owned = data if type(data) is bytearray else bytearray(data)
+        waiting = callUser(
+            "pump", self.handler, PumpEvent(self.source, Buffer._wrap(owned), n, total)
+        )
         if waiting is not None and not waiting.called:
             # Backpressure: a handler that returns a Deferred (or is async) gets
             # no further chunk until it has fired.

@@ -71,7 +71,6 @@ import os
 import socket as _socketModule
 import sys
 from collections.abc import Callable
-from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
@@ -87,7 +86,6 @@ from twisted.internet.endpoints import (
 from twisted.internet.interfaces import IPushProducer
 from twisted.internet.main import CONNECTION_DONE, CONNECTION_LOST
 from twisted.internet.protocol import connectionDone
-from twisted.python import threadable
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -445,19 +443,15 @@ class _Conn:
         self.bytesWritten += len(data)
         self.transport.write(data)
         if self.writePaused and self.registered:
-            self.waitForDrain(done)
+            self.waiters.append(done)
+            if self.writeTimer is None and self.writeTimeout:
+                self.writeTimer = self.reactor.callLater(
+                    self.writeTimeout / 1000.0, self.socket._writeTimedOut, self
+                )
         elif done is not _ignoreDone:
             self.completed.append(done)
             if not self.dispatching and self.completionCall is None:
                 self.completionCall = self.reactor.callLater(0, self.flushCompletions)
-
-    def waitForDrain(self, done: DoneCallback) -> None:
-        """A write went into a full transport buffer: C{done} runs once it drains."""
-        self.waiters.append(done)
-        if self.writeTimer is None and self.writeTimeout:
-            self.writeTimer = self.reactor.callLater(
-                self.writeTimeout / 1000.0, self.socket._writeTimedOut, self
-            )
 
     def flushCompletions(self) -> None:
         """Report every write handed over so far (one batch per reactor turn)."""
@@ -1640,8 +1634,7 @@ class TCPSocket(IOStreamBase):
         thread once they are handed to the OS). With a callback: returns 0,
         reports a L{WriteEvent} once the bytes are handed to the OS.
         """
-        ioThread: object = threadable.ioThread
-        if ioThread is None or ioThread == get_ident():  # inReactorThread(), inline
+        if inReactorThread():
             if (
                 offset is None
                 and length is None
@@ -1657,15 +1650,9 @@ class TCPSocket(IOStreamBase):
                             errno.EPIPE, f"{self.apiName}.write: the connection is closed"
                         )
                     data = bytes(buffer._data)
-                    n = len(data)
-                    if n:
-                        # conn.write(data, _ignoreDone), inline: nothing to report
-                        # unless the transport's buffer is full.
-                        conn.bytesWritten += n
-                        conn.transport.write(data)
-                        if conn.writePaused and conn.registered:
-                            conn.waitForDrain(_ignoreDone)
-                    return n
+                    if data:
+                        conn.write(data, _ignoreDone)
+                    return len(data)
                 return self.writeNow(bytes(buffer._data))
             return IOStreamBase.write(self, buffer, offset, length, resultsCallback)
         callback = parseTransfer(f"{self.apiName}.write", buffer, offset, length, resultsCallback)[
