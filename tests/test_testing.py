@@ -190,12 +190,12 @@ def test_aFullAcceptQueuePausesThePortAndConnectsTimeOut(tiMemoryNetwork: Memory
 
 
 def test_portInUse(tiMemoryNetwork: MemoryNetwork) -> None:
-    first = listeningSocket(tiMemoryNetwork, port=8080)
-    second = createTCP(host="127.0.0.1", port=8080, reactor=tiMemoryNetwork)
+    first = listeningSocket(tiMemoryNetwork)
+    second = createTCP(host="127.0.0.1", port=first.port, reactor=tiMemoryNetwork)
     with pytest.raises(TiSocketError) as info:
         second.listen()
     assert info.value.errno == errno.EADDRINUSE
-    assert listeningSocket(tiMemoryNetwork).port != 8080
+    assert listeningSocket(tiMemoryNetwork).port != first.port
     fired(first.close())
 
 
