@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import hashlib
 import os
 import socket
@@ -592,6 +593,54 @@ async def test_socketsAreReleasedAfterClose(reactor: Any) -> None:
         and getattr(getattr(r, "protocol", None), "socket", None) is not None
         for r in readers
     )
+
+
+@pytest_twisted.ensureDeferred
+async def test_aFinishedConnectionIsFreedWithoutTheCyclicGC(reactor: Any) -> None:
+    """
+    Once an echoed connection has ended, its socket, connection, inbox, pump
+    and handle are freed by reference counting alone: nothing per connection is
+    left for the cyclic garbage collector (which a busy server pays for).
+    """
+    server = listener(reactor)
+    finished, finish = fired()
+    kinds: set[type] = set()
+
+    def accepted(event: Any) -> None:
+        inbound = event.inbound
+
+        def handler(e: Any) -> None:
+            if e.bytesProcessed > 0:
+                inbound.write(e.buffer)
+
+        Ti.Stream.pump(inbound, handler, 1024, True).addCallback(lambda e: finish(None))
+        conn = inbound._conn
+        handle = conn.inbox._consumers[0]
+        kinds.update(map(type, (inbound, conn, conn.inbox, handle, handle.consumer, event)))
+
+    def alive() -> int:
+        return sum(type(o) in kinds for o in gc.get_objects())
+
+    server.accepted = accepted
+    server.accept()
+    gc.collect()
+    gc.disable()  # unreachable cycles now stay in gc.get_objects()
+    try:
+        client = RawClient()
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", server.port)
+        await within(connectProtocol(endpoint, client), reactor)
+        client.transport.write(b"ping")  # type: ignore[union-attr]
+        client.transport.loseWriteConnection()  # type: ignore[union-attr]
+        await within(client.lost, reactor)
+        await within(finished, reactor)
+        await deferLater(reactor, 0, lambda: None)
+        assert bytes(client.received) == b"ping"
+        assert len(kinds) == 6
+        baseline = 1  # the listener (a TCPSocket)
+        assert alive() == baseline
+    finally:
+        gc.enable()
+        await within(server.close(), reactor)
 
 
 @pytest_twisted.ensureDeferred

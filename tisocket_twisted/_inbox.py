@@ -88,6 +88,7 @@ class ChunkStream:
         """Deliver nothing more, not even C{chunksEnded}; leave held data for others."""
         if self.active:
             self.active = False
+            self.consumer = _ENDED
             inbox = self._inbox
             if inbox is not None:
                 inbox.remove(self)
@@ -96,7 +97,44 @@ class ChunkStream:
         """Give the consumer its one C{chunksEnded}, unless it was stopped."""
         if self.active:
             self.active = False
-            self.consumer.chunksEnded(failed)
+            consumer = self.consumer
+            # Consumers hold their handle: dropping the reference back lets both
+            # be freed by reference counting, not by the cyclic GC.
+            self.consumer = _ENDED
+            consumer.chunksEnded(failed)
+
+
+class _Ended:
+    """The consumer of a handle that has ended or stopped: takes nothing."""
+
+    __slots__ = ()
+
+    def chunkReceived(self, data: bytes) -> None:
+        """Nothing is delivered to an ended handle."""
+
+    def chunksEnded(self, failed: Failed | None) -> None:
+        """An ended handle has had its one C{chunksEnded}."""
+
+
+_ENDED = _Ended()
+
+
+class _NoOwner:
+    """The owner of a finished inbox: nothing more is reported."""
+
+    __slots__ = ()
+
+    def inboxFull(self) -> None:
+        """Never reported once finished."""
+
+    def inboxDrained(self) -> None:
+        """Never reported once finished."""
+
+    def inboxEndDelivered(self) -> None:
+        """Never reported once finished."""
+
+
+_NO_OWNER = _NoOwner()
 
 
 class Inbox:
@@ -231,6 +269,9 @@ class Inbox:
 
     def _finish(self) -> None:
         self._finished = True
+        # Nothing is reported to the owner any more; dropping the reference
+        # back to it lets both be freed by reference counting.
+        self._owner = _NO_OWNER
         self._held = None
         self._size = 0
         self._offset = 0

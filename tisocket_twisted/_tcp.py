@@ -338,7 +338,7 @@ class _Conn:
         highWaterMark: int,
         writeTimeout: float | None,
     ) -> None:
-        self.socket = socket
+        self.socket: TCPSocket | None = socket
         self.protocol: TCPProtocol | None = protocol
         self.transport: Any = protocol.transport
         self.reactor = reactor
@@ -396,7 +396,9 @@ class _Conn:
 
     def inboxEndDelivered(self) -> None:
         """A consumer was given the end of stream."""
-        self.socket._endOfStreamDelivered(self)
+        socket = self.socket
+        if socket is not None:
+            socket._endOfStreamDelivered(self)
 
     def pauseReading(self, reason: int) -> None:
         """Stop reading the transport for C{reason}."""
@@ -445,8 +447,10 @@ class _Conn:
         if self.writePaused and self.registered:
             self.waiters.append(done)
             if self.writeTimer is None and self.writeTimeout:
+                socket = self.socket
+                assert socket is not None  # never written to once released
                 self.writeTimer = self.reactor.callLater(
-                    self.writeTimeout / 1000.0, self.socket._writeTimedOut, self
+                    self.writeTimeout / 1000.0, socket._writeTimedOut, self
                 )
         elif done is not _ignoreDone:
             self.completed.append(done)
@@ -615,6 +619,10 @@ class _Conn:
         # and the protocol be freed by reference counting rather than by the GC.
         self.transport = None
         self.protocol = None
+        if self.inbox.finished:
+            # Nothing reports to the socket any more (its inbox has finished
+            # too): drop the reference back to it, for the same reason.
+            self.socket = None
 
 
 class _ConnectAttempt:
