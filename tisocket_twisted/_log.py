@@ -99,6 +99,15 @@ def callUser(what: str, callback: Callable[[Any], object], event: Any) -> Deferr
         return None
     if result is None:
         return None
+    return userDeferred(what, result)
+
+
+def userDeferred(what: str, result: object) -> Deferred[object] | None:
+    """
+    What a user C{what} callback returned, as L{callUser} returns it: a
+    L{Deferred} (of a Deferred or an awaitable) whose failure is logged, or
+    L{None}.
+    """
     if not isinstance(result, Deferred):
         if not isawaitable(result):
             return None

@@ -48,7 +48,7 @@ from twisted.internet.defer import Deferred
 
 from ._args import checkCallable, checkInt, mergeOptions, require
 from ._blob import Blob, shortRepr
-from ._buffer import Buffer
+from ._buffer import Buffer, _newBuffer
 from ._bufferstream import BlobStream, BufferStream
 from ._constants import MODE_APPEND, MODE_READ, MODE_WRITE, StreamMode
 from ._errors import InvalidStateError, TiSocketError, TiTypeError, TiValueError
@@ -61,7 +61,7 @@ from ._iostream import (
     readIntoBuffer,
     writeFromBuffer,
 )
-from ._log import callUser
+from ._log import callUser, libraryLog, userDeferred
 from ._threads import inReactorThread
 
 __all__ = ["Stream", "StreamModule"]
@@ -194,9 +194,18 @@ class _Pump:
         total = self.total = self.total + n
         # A bytearray chunk belongs to its consumer (see ChunkConsumer): no copy.
         owned = data if type(data) is bytearray else bytearray(data)
-        waiting = callUser(
-            "pump", self.handler, PumpEvent(self.source, Buffer._wrap(owned), n, total)
-        )
+        # Buffer._wrap and callUser, inlined: this runs once per chunk.
+        buffer = _newBuffer(Buffer)
+        buffer._data = owned
+        buffer._type = buffer._value = buffer._byteOrder = None
+        try:
+            result = self.handler(PumpEvent(self.source, buffer, n, total))
+        except Exception:
+            libraryLog.failure("Exception in user {what} callback", what="pump")
+            return
+        if result is None:
+            return
+        waiting = userDeferred("pump", result)
         if waiting is not None and not waiting.called:
             # Backpressure: a handler that returns a Deferred (or is async) gets
             # no further chunk until it has fired.

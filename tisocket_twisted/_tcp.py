@@ -71,6 +71,7 @@ import os
 import socket as _socketModule
 import sys
 from collections.abc import Callable
+from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
 from twisted.internet import defer
@@ -86,6 +87,7 @@ from twisted.internet.endpoints import (
 from twisted.internet.interfaces import IPushProducer
 from twisted.internet.main import CONNECTION_DONE, CONNECTION_LOST
 from twisted.internet.protocol import connectionDone
+from twisted.python import threadable
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
@@ -226,16 +228,18 @@ class _ReadInto:
     small as well (most connections begin with a short request).
     """
 
-    __slots__ = ("size", "transport")
+    __slots__ = ("conn", "size", "transport")
 
-    def __init__(self, transport: Any) -> None:
+    def __init__(self, transport: Any, conn: _Conn) -> None:
         self.transport = transport
+        self.conn = conn
         self.size = min(_SMALL_READ, transport.bufferSize)
 
     def __call__(self) -> Any:
         transport = self.transport
         size = self.size
-        data = bytearray(size)
+        # A bytearray, handed on as the bytes a consumer may keep (see ChunkConsumer).
+        data: Any = bytearray(size)
         try:
             count = transport.socket.recv_into(data)
         except OSError as e:
@@ -247,17 +251,29 @@ class _ReadInto:
         if count < size:
             del data[count:]
         self.size = transport.bufferSize if count >= _SMALL_READ else _SMALL_READ
-        transport.protocol.dataReceived(data)
+        # _Conn.received, inlined (one call less per read): the protocol's
+        # dataReceived is TCPProtocol's, which leads there.
+        conn = self.conn
+        conn.dispatching += 1
+        try:
+            conn.inbox.dataReceived(data)
+        finally:
+            conn.dispatching -= 1
+        if conn.completed:
+            conn.flushCompletions()
         return None
 
 
-def _readIntoBytearrays(transport: Any) -> bool:
-    """Install L{_ReadInto} on a plain TCP transport; False where it does not apply."""
+def _readIntoBytearrays(transport: Any, conn: _Conn) -> bool:
+    """
+    Install L{_ReadInto} on a plain TCP transport, handing each chunk to
+    C{conn}; False where it does not apply.
+    """
     if not isinstance(transport, _tcpModule.Connection) or transport.TLS:
         return False
     if not hasattr(getattr(transport, "socket", None), "recv_into"):
         return False
-    transport.doRead = _ReadInto(transport)  # type: ignore[method-assign]
+    transport.doRead = _ReadInto(transport, conn)  # type: ignore[method-assign]
     return True
 
 
@@ -319,7 +335,6 @@ class _Conn:
         "protocol",
         "reactor",
         "readInto",
-        "readIntoPending",
         "readPauses",
         "registered",
         "socket",
@@ -361,19 +376,17 @@ class _Conn:
         self.lingering = False
         self.lingerCall: Any = None
         self.lingerDeadline = 0.0
-        # Receive into bytearrays from the first data on (not for connections
-        # that never receive anything).
         self.readInto = False
-        self.readIntoPending = True
-
-    def installReadInto(self) -> None:
-        """Receive into bytearrays from now on, where the transport allows it."""
-        self.readIntoPending = False
-        if not self.lost:
-            self.readInto = _readIntoBytearrays(self.transport)
 
     def start(self) -> None:
-        """Register as the transport's producer."""
+        """
+        Register as the transport's producer, and receive into bytearrays
+        where the transport allows it. Received data then comes straight to
+        the inbox, unless the protocol's class overrides C{dataReceived}.
+        """
+        protocol = self.protocol
+        if protocol is not None and type(protocol).dataReceived is TCPProtocol.dataReceived:
+            self.readInto = _readIntoBytearrays(self.transport, self)
         try:
             self.transport.registerProducer(self, True)
         except RuntimeError:
@@ -384,6 +397,19 @@ class _Conn:
             )
         else:
             self.registered = True
+
+    def received(self, data: bytes) -> None:
+        """
+        Bytes arrived: into the inbox (which drops them once finished: a
+        connection the socket has moved on from has been closed).
+        """
+        self.dispatching += 1
+        try:
+            self.inbox.dataReceived(data)
+        finally:
+            self.dispatching -= 1
+        if self.completed:
+            self.flushCompletions()
 
     # InboxOwner.
     def inboxFull(self) -> None:
@@ -445,17 +471,24 @@ class _Conn:
         self.bytesWritten += len(data)
         self.transport.write(data)
         if self.writePaused and self.registered:
-            self.waiters.append(done)
-            if self.writeTimer is None and self.writeTimeout:
-                socket = self.socket
-                assert socket is not None  # never written to once released
-                self.writeTimer = self.reactor.callLater(
-                    self.writeTimeout / 1000.0, socket._writeTimedOut, self
-                )
+            self.waitForDrain(done)
         elif done is not _ignoreDone:
             self.completed.append(done)
             if not self.dispatching and self.completionCall is None:
                 self.completionCall = self.reactor.callLater(0, self.flushCompletions)
+
+    def waitForDrain(self, done: DoneCallback) -> None:
+        """
+        A write made while the transport's buffer is past its high-water mark:
+        C{done} runs once it drains, within the write timeout.
+        """
+        self.waiters.append(done)
+        if self.writeTimer is None and self.writeTimeout:
+            socket = self.socket
+            assert socket is not None  # never written to once released
+            self.writeTimer = self.reactor.callLater(
+                self.writeTimeout / 1000.0, socket._writeTimedOut, self
+            )
 
     def flushCompletions(self) -> None:
         """Report every write handed over so far (one batch per reactor turn)."""
@@ -1148,17 +1181,8 @@ class TCPSocket(IOStreamBase):
 
     def _dataReceived(self, protocol: TCPProtocol, data: bytes) -> None:
         conn = self._conn
-        if conn is None or conn.protocol is not protocol:
-            return
-        if conn.readIntoPending:
-            conn.installReadInto()
-        conn.dispatching += 1
-        try:
-            conn.inbox.dataReceived(data)
-        finally:
-            conn.dispatching -= 1
-        if conn.completed:
-            conn.flushCompletions()
+        if conn is not None and conn.protocol is protocol:
+            conn.received(data)
 
     def _readConnectionLost(self, protocol: TCPProtocol) -> None:
         conn = self._connFor(protocol)
@@ -1642,7 +1666,8 @@ class TCPSocket(IOStreamBase):
         thread once they are handed to the OS). With a callback: returns 0,
         reports a L{WriteEvent} once the bytes are handed to the OS.
         """
-        if inReactorThread():
+        ioThread: object = threadable.ioThread  # inReactorThread(), inlined
+        if ioThread is None or ioThread == get_ident():
             if (
                 offset is None
                 and length is None
@@ -1659,7 +1684,11 @@ class TCPSocket(IOStreamBase):
                         )
                     data = bytes(buffer._data)
                     if data:
-                        conn.write(data, _ignoreDone)
+                        # _Conn.write, inlined, for a write with no completion.
+                        conn.bytesWritten += len(data)
+                        conn.transport.write(data)
+                        if conn.writePaused and conn.registered:
+                            conn.waitForDrain(_ignoreDone)
                     return len(data)
                 return self.writeNow(bytes(buffer._data))
             return IOStreamBase.write(self, buffer, offset, length, resultsCallback)
