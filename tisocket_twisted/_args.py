@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_C = TypeVar("_C", bound=type)
 
 
 def mergeOptions(
@@ -174,6 +175,17 @@ def checkDone(where: str, done: _T) -> _T:
     if not callable(done):
         raise TiTypeError(f"{where}: done must be callable, got {_short(done)}")
     return done
+
+
+#: The library's own consumer classes (slotted, methods on the class), which
+#: hot paths need not check again: see L{trustConsumerType}.
+trustedConsumerTypes: set[type] = set()
+
+
+def trustConsumerType(cls: _C) -> _C:
+    """Class decorator: instances of C{cls} are valid consumers without a check."""
+    trustedConsumerTypes.add(cls)
+    return cls
 
 
 def checkChunkConsumer(where: str, consumer: _T) -> _T:

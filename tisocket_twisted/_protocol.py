@@ -202,7 +202,7 @@ class TCPServerFactory(Factory):
                 size=len(self._pending),
             )
             return None
-        inbound = self.listener._newInbound(self)
+        inbound = self.listener._newInbound(self, addr)
         protocol = TCPProtocol(inbound)
         protocol.factory = self
         return protocol

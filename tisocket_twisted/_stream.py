@@ -46,7 +46,7 @@ from typing import Any, Literal, TypeVar, cast, overload
 
 from twisted.internet.defer import Deferred
 
-from ._args import checkCallable, checkInt, mergeOptions, require
+from ._args import checkCallable, checkInt, mergeOptions, require, trustConsumerType
 from ._blob import Blob, shortRepr
 from ._buffer import Buffer, _newBuffer
 from ._bufferstream import BlobStream, BufferStream
@@ -132,6 +132,7 @@ def _start(
     return outer
 
 
+@trustConsumerType
 class _ReadAll:
     """Consumer of an asynchronous C{readAll}: fill C{buffer} from 0 and resize it."""
 
@@ -177,6 +178,7 @@ def _resume(result: object, producer: ChunkProducer) -> None:
     producer.resumeProducing()
 
 
+@trustConsumerType
 class _Pump:
     """Consumer of an asynchronous C{pump}: one handler call per chunk, then the last one."""
 
@@ -220,6 +222,7 @@ class _Pump:
         self.deferred.callback(event)
 
 
+@trustConsumerType
 class _Copy:
     """
     Consumer of an asynchronous C{writeStream}.
@@ -566,10 +569,11 @@ class StreamModule:
         stream = _checkStream(where, "inputStream", inputStream)
         if not callable(handler):
             raise TiTypeError(f"{where}: handler must be callable, got {shortRepr(handler)}")
-        size = _checkChunkSize(where, maxChunkSize)
-        if not isinstance(isAsync, bool):
-            raise TiTypeError(f"{where}: isAsync must be True or False, got {shortRepr(isAsync)}")
-        if isAsync:
+        if type(maxChunkSize) is int and maxChunkSize > 0:
+            size = maxChunkSize
+        else:
+            size = _checkChunkSize(where, maxChunkSize)
+        if isAsync is True:
             if inReactorThread():
                 pumping = _Pump(stream, handler)
                 pumping.producer = stream.produceChunks(size, pumping)
@@ -581,6 +585,8 @@ class StreamModule:
                 return pumping.deferred
 
             return _start(stream, begin, "pump", None)
+        if isAsync is not False:
+            raise TiTypeError(f"{where}: isAsync must be True or False, got {shortRepr(isAsync)}")
         if not stream.isReadable():
             raise InvalidStateError(f"{where}: {_notReadable(stream)}")
         stream.checkBlockingAllowed("pump")

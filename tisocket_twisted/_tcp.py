@@ -99,6 +99,8 @@ from ._args import (
     checkInt,
     checkPositiveTimeout,
     mergeOptions,
+    trustConsumerType,
+    trustedConsumerTypes,
 )
 from ._buffer import Buffer
 from ._constants import SocketState
@@ -539,7 +541,8 @@ class _Conn:
         if (
             self.lost
             or self.waiters
-            or not _canLinger(transport)
+            or not isinstance(transport, _tcpModule.Connection)
+            or transport.TLS
             or not transport.connected
             or transport.disconnecting
             or transport.dataBuffer
@@ -548,10 +551,13 @@ class _Conn:
             self.loseConnection()
             return
         self.closing = True
-        self.unregister()
-        transport.stopReading()
-        transport.stopWriting()
-        transport.connectionLost(connectionDone)
+        tcp: Any = transport  # (Twisted's tcp.Connection is untyped)
+        if self.registered:  # unregister(), inlined
+            self.registered = False
+            tcp.unregisterProducer()
+        tcp.stopReading()
+        tcp.stopWriting()
+        tcp.connectionLost(connectionDone)
 
     def loseConnection(self) -> None:
         """
@@ -699,6 +705,7 @@ class _ArmedAccept:
         self.deferreds: list[Deferred[TiEvent]] = []
 
 
+@trustConsumerType
 class _BlockingRead:
     """The consumer of a blocking read made from a worker thread."""
 
@@ -1155,9 +1162,10 @@ class TCPSocket(IOStreamBase):
         if factory is not None:
             # An inbound connection: CONNECTED from birth, into the accept queue.
             self._attach(protocol)
-            peer = protocol.transport.getPeer()  # type: ignore[union-attr]
-            self._host = getattr(peer, "host", None)
-            self._port = getattr(peer, "port", None)
+            if self._host is None:  # the factory was not given the address
+                peer = protocol.transport.getPeer()  # type: ignore[union-attr]
+                self._host = getattr(peer, "host", None)
+                self._port = getattr(peer, "port", None)
             self._state = CONNECTED
             factory.pendingArrived(self)
             return
@@ -1185,9 +1193,11 @@ class TCPSocket(IOStreamBase):
             conn.received(data)
 
     def _readConnectionLost(self, protocol: TCPProtocol) -> None:
-        conn = self._connFor(protocol)
-        if conn is None:
-            return
+        conn = self._conn
+        if conn is None or conn.protocol is not protocol:
+            conn = self._connFor(protocol)
+            if conn is None:
+                return
         if conn.lingering:
             conn.peerEnded()
             return
@@ -1205,9 +1215,11 @@ class TCPSocket(IOStreamBase):
             conn.writeSideClosed()
 
     def _connectionLost(self, protocol: TCPProtocol, reason: Failure) -> None:
-        conn = self._connFor(protocol)
-        if conn is None:
-            return
+        conn = self._conn
+        if conn is None or conn.protocol is not protocol:
+            conn = self._connFor(protocol)
+            if conn is None:
+                return
         conn.lost = True
         clean = isinstance(reason.value, _error.ConnectionDone)
         failed = None if clean else failedFromFailure(reason)
@@ -1231,7 +1243,8 @@ class TCPSocket(IOStreamBase):
             conn.release(failed)
             return
         if conn.closing or not current or self._state is not CONNECTED:
-            self._forget(conn)
+            if self._oldConns:
+                self._forget(conn)
             conn.release(failed)
             return
         # The connection went away on its own.
@@ -1519,10 +1532,18 @@ class TCPSocket(IOStreamBase):
         for d in armed.deferreds:
             d.callback(event)
 
-    def _newInbound(self, factory: TCPServerFactory) -> TCPSocket:
-        """A socket for a new inbound connection, with this listener's options."""
+    def _newInbound(self, factory: TCPServerFactory, peer: object = None) -> TCPSocket:
+        """
+        A socket for a new inbound connection, with this listener's options;
+        C{peer} is the address given to C{buildProtocol}, if any.
+        """
         inbound = TCPSocket.__new__(TCPSocket)
-        inbound._initState(self._reactorGiven)
+        inbound._reactorGiven = self._reactorGiven
+        inbound._state = INITIALIZED
+        host = getattr(peer, "host", None)
+        if host is not None:
+            inbound._host = host
+            inbound._port = getattr(peer, "port", None)
         inbound._allowHalfOpen = self._allowHalfOpen
         inbound._noDelay = self._noDelay
         inbound._keepAlive = self._keepAlive
@@ -1589,7 +1610,8 @@ class TCPSocket(IOStreamBase):
         conn = self._conn
         if conn is not None:
             conn.writeTimeout = timeout
-            conn.resumeReading(_QUEUED)
+            if conn.readPauses:
+                conn.resumeReading(_QUEUED)
 
     # ------------------------------------------------------------------
     # IOStream.
@@ -1716,9 +1738,15 @@ class TCPSocket(IOStreamBase):
         )
         if size < 1:
             raise TiValueError(f"{where}: maxChunkSize must be at least 1, got {size!r}")
-        checkChunkConsumer(where, consumer)
+        if type(consumer) not in trustedConsumerTypes:
+            checkChunkConsumer(where, consumer)
         handle = ChunkStream(consumer, size)
-        if inReactorThread():
+        ioThread: object = threadable.ioThread  # inReactorThread(), inlined
+        if ioThread is None or ioThread == get_ident():
+            conn = self._conn
+            if self._state is CONNECTED and conn is not None and not conn.inbox.finished:
+                conn.inbox.addConsumer(handle)  # _startProducing, inlined
+                return handle
             return self._startProducing(handle)
         self._reactor.callFromThread(self._startProducing, handle)
         return _ThreadSafeHandle(self._reactor, handle)
