@@ -28,7 +28,7 @@ Design
     socket fails with ETIMEDOUT.
   - B{Reads}: see L{tisocket_twisted._inbox}. Past C{readHighWaterMark} held
     bytes the transport stops reading until a consumer drains them. A plain
-    TCP transport receives straight into fresh C{bytearray}s (L{_ReadInto}),
+    TCP transport receives straight into fresh C{bytearray}s (L{_Conn.doRead}),
     which the inbox hands on whole when they fit: a pump can keep them as its
     new Buffers without copying.
   - B{Connecting}: through an endpoint (C{HostnameEndpoint} for names, so
@@ -212,70 +212,20 @@ def _ignoreDone(failed: Failed | None) -> None:
     """The completion of a synchronous write made in the reactor thread."""
 
 
-#: Reads smaller than this use a buffer of this size next time (see L{_ReadInto}).
+#: Reads smaller than this use a buffer of this size next time (see L{_Conn.doRead}).
 _SMALL_READ = 8192
-
-
-class _ReadInto:
-    """
-    The C{doRead} of a TCP transport: receive into a new C{bytearray}.
-
-    Twisted's own C{doRead} receives into a new C{bytes}; a pump must copy that
-    into the C{bytearray} behind each new Buffer, and on bulk transfers that
-    copy costs as much as the C{recv} itself. Received this way, each chunk is
-    a C{bytearray} that the inbox hands to exactly one consumer, which owns it
-    from then on (see L{ChunkConsumer}) and may keep it without a copy. After a
-    small read the next buffer is small too, so a stream of short messages
-    does not allocate and zero 64 KiB per message; a new connection starts
-    small as well (most connections begin with a short request).
-    """
-
-    __slots__ = ("conn", "size", "transport")
-
-    def __init__(self, transport: Any, conn: _Conn) -> None:
-        self.transport = transport
-        self.conn = conn
-        self.size = min(_SMALL_READ, transport.bufferSize)
-
-    def __call__(self) -> Any:
-        transport = self.transport
-        size = self.size
-        # A bytearray, handed on as the bytes a consumer may keep (see ChunkConsumer).
-        data: Any = bytearray(size)
-        try:
-            count = transport.socket.recv_into(data)
-        except OSError as e:
-            if e.args[0] in (errno.EWOULDBLOCK, errno.EAGAIN):
-                return None
-            return CONNECTION_LOST
-        if not count:
-            return CONNECTION_DONE
-        if count < size:
-            del data[count:]
-        self.size = transport.bufferSize if count >= _SMALL_READ else _SMALL_READ
-        # _Conn.received, inlined (one call less per read): the protocol's
-        # dataReceived is TCPProtocol's, which leads there.
-        conn = self.conn
-        conn.dispatching += 1
-        try:
-            conn.inbox.dataReceived(data)
-        finally:
-            conn.dispatching -= 1
-        if conn.completed:
-            conn.flushCompletions()
-        return None
 
 
 def _readIntoBytearrays(transport: Any, conn: _Conn) -> bool:
     """
-    Install L{_ReadInto} on a plain TCP transport, handing each chunk to
-    C{conn}; False where it does not apply.
+    Make C{conn} the C{doRead} of a plain TCP transport (see L{_Conn.doRead});
+    False where it does not apply.
     """
     if not isinstance(transport, _tcpModule.Connection) or transport.TLS:
         return False
     if not hasattr(getattr(transport, "socket", None), "recv_into"):
         return False
-    transport.doRead = _ReadInto(transport, conn)  # type: ignore[method-assign]
+    transport.doRead = conn  # type: ignore[method-assign]
     return True
 
 
@@ -338,6 +288,7 @@ class _Conn:
         "reactor",
         "readInto",
         "readPauses",
+        "readSize",
         "registered",
         "socket",
         "transport",
@@ -364,21 +315,23 @@ class _Conn:
         self.bytesWritten = 0
         self.readPauses = 0
         self.writePaused = False
-        self.waiters: list[DoneCallback] = []  # writes waiting for the transport to drain
-        self.completed: list[DoneCallback] = []  # writes handed over, not yet reported
+        # Lists made when first needed (fewer objects per connection for the GC).
+        self.waiters: list[DoneCallback] | None = None  # writes waiting for the transport to drain
+        self.completed: list[DoneCallback] | None = None  # writes handed over, not yet reported
         self.completionCall: Any = None
         self.writeTimer: Any = None
         self.dispatching = 0
         self.closing = False  # closed (or failed) locally; waiting for connectionLost
         self.aborted = False
         self.lost = False  # connectionLost has happened
-        self.closeWaiters: list[Deferred[None]] = []
+        self.closeWaiters: list[Deferred[None]] | None = None
         self.registered = False
         # A lingering close (see loseConnection): half-closed, discarding input.
         self.lingering = False
         self.lingerCall: Any = None
         self.lingerDeadline = 0.0
         self.readInto = False
+        self.readSize = _SMALL_READ
 
     def start(self) -> None:
         """
@@ -399,6 +352,60 @@ class _Conn:
             )
         else:
             self.registered = True
+
+    def doRead(self) -> Any:
+        """
+        The C{doRead} of a plain TCP transport (the connection itself is
+        installed as it, so no extra object per connection): receive into a
+        new C{bytearray} and hand it straight to the inbox.
+
+        Twisted's own C{doRead} receives into a new C{bytes}; a pump must copy
+        that into the C{bytearray} behind each new Buffer, and on bulk
+        transfers that copy costs as much as the C{recv} itself. Received this
+        way, each chunk is a C{bytearray} that the inbox hands to exactly one
+        consumer, which owns it from then on (see L{ChunkConsumer}) and may
+        keep it without a copy.
+
+        After a short read the next read is short too (at most 8 KiB), and
+        goes through C{recv} plus a copy of just what arrived: a stream of
+        short messages (and the end of stream) then costs no zeroed buffer per
+        read. A new connection starts short as well (most begin with a short
+        request); a read that fills 8 KiB switches to receiving into
+        C{bufferSize} bytearrays.
+        """
+        transport = self.transport
+        size = self.readSize
+        # A bytearray, handed on as the bytes a consumer may keep (see ChunkConsumer).
+        data: Any
+        try:
+            if size > _SMALL_READ:
+                data = bytearray(size)
+                count = transport.socket.recv_into(data)
+                if count < size:
+                    del data[count:]
+            else:
+                # Short reads: zeroing a buffer costs more than copying what came.
+                received = transport.socket.recv(size)
+                count = len(received)
+                data = bytearray(received)
+        except OSError as e:
+            if e.args[0] in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return None
+            return CONNECTION_LOST
+        if not count:
+            return CONNECTION_DONE
+        self.readSize = transport.bufferSize if count >= _SMALL_READ else _SMALL_READ
+        # received(), inlined (one call less per read).
+        self.dispatching += 1
+        try:
+            self.inbox.dataReceived(data)
+        finally:
+            self.dispatching -= 1
+        if self.completed:
+            self.flushCompletions()
+        return None
+
+    __call__ = doRead
 
     def received(self, data: bytes) -> None:
         """
@@ -454,7 +461,7 @@ class _Conn:
             self.writeTimer = None
         waiters = self.waiters
         if waiters:
-            self.waiters = []
+            self.waiters = None
             self.dispatching += 1
             try:
                 for done in waiters:
@@ -475,7 +482,10 @@ class _Conn:
         if self.writePaused and self.registered:
             self.waitForDrain(done)
         elif done is not _ignoreDone:
-            self.completed.append(done)
+            if self.completed is None:
+                self.completed = [done]
+            else:
+                self.completed.append(done)
             if not self.dispatching and self.completionCall is None:
                 self.completionCall = self.reactor.callLater(0, self.flushCompletions)
 
@@ -484,7 +494,10 @@ class _Conn:
         A write made while the transport's buffer is past its high-water mark:
         C{done} runs once it drains, within the write timeout.
         """
-        self.waiters.append(done)
+        if self.waiters is None:
+            self.waiters = [done]
+        else:
+            self.waiters.append(done)
         if self.writeTimer is None and self.writeTimeout:
             socket = self.socket
             assert socket is not None  # never written to once released
@@ -503,7 +516,7 @@ class _Conn:
         try:
             while self.completed:
                 batch = self.completed
-                self.completed = []
+                self.completed = None
                 for done in batch:
                     _callDone(done, None)
         finally:
@@ -515,8 +528,8 @@ class _Conn:
             self.writeTimer.cancel()
             self.writeTimer = None
         waiters = self.waiters
-        self.waiters = []
-        for done in waiters:
+        self.waiters = None
+        for done in waiters or ():
             _callDone(done, failed)
 
     # Ending.
@@ -629,7 +642,10 @@ class _Conn:
         if self.lost:
             return succeed(None)
         d: Deferred[None] = Deferred()
-        self.closeWaiters.append(d)
+        if self.closeWaiters is None:
+            self.closeWaiters = [d]
+        else:
+            self.closeWaiters.append(d)
         return d
 
     def release(self, failed: Failed | None) -> None:
@@ -647,12 +663,12 @@ class _Conn:
             self.lingerCall.cancel()
             self.lingerCall = None
         waiters = self.waiters
-        self.waiters = []
-        for done in waiters:
+        self.waiters = None
+        for done in waiters or ():
             _callDone(done, failed)
         closeWaiters = self.closeWaiters
-        self.closeWaiters = []
-        for d in closeWaiters:
+        self.closeWaiters = None
+        for d in closeWaiters or ():
             d.callback(None)
         # Nothing uses them after connectionLost; dropping them lets the transport
         # and the protocol be freed by reference counting rather than by the GC.
@@ -699,10 +715,15 @@ class _ArmedAccept:
 
     __slots__ = ("deferreds", "error", "timeout")
 
-    def __init__(self) -> None:
-        self.timeout: float | None = None
-        self.error: Callable[[Any], object] | None = None
-        self.deferreds: list[Deferred[TiEvent]] = []
+    def __init__(
+        self,
+        timeout: float | None,
+        error: Callable[[Any], object] | None,
+        deferred: Deferred[TiEvent],
+    ) -> None:
+        self.timeout = timeout
+        self.error = error
+        self.deferreds = [deferred]
 
 
 @trustConsumerType
@@ -1480,8 +1501,12 @@ class TCPSocket(IOStreamBase):
 
         @raise InvalidStateError: the socket is not LISTENING.
         """
-        if not inReactorThread():
-            return callInReactor(self._reactor, lambda: self.accept(options, **kwargs))
+        ioThread: object = threadable.ioThread  # inReactorThread(), inlined
+        if ioThread is not None and ioThread != get_ident():
+            return callInReactor(self._reactor, self._acceptInReactor, options, kwargs)
+        return self._acceptInReactor(options, kwargs)
+
+    def _acceptInReactor(self, options: Any, kwargs: dict[str, Any]) -> Deferred[TiEvent]:
         if self._state is not LISTENING:
             raise InvalidStateError(
                 f"Ti.Network.Socket.TCP.accept: the socket is not LISTENING "
@@ -1495,15 +1520,16 @@ class TCPSocket(IOStreamBase):
             timeout = merged.get("timeout")
             checkPositiveTimeout(where, "timeout", timeout)
             errorCb = checkCallable(where, "error", merged.get("error"))
+        d: Deferred[TiEvent] = Deferred()
         armed = self._armed
         if armed is None:
-            armed = self._armed = _ArmedAccept()
-        armed.timeout = timeout
-        armed.error = errorCb
-        d: Deferred[TiEvent] = Deferred()
-        armed.deferreds.append(d)
+            self._armed = _ArmedAccept(timeout, errorCb, d)
+        else:
+            armed.timeout = timeout
+            armed.error = errorCb
+            armed.deferreds.append(d)
         factory = self._factory
-        if factory is not None and factory.hasPending() and self._dispatchCall is None:
+        if factory is not None and factory._pending and self._dispatchCall is None:
             self._dispatchCall = self._reactor.callLater(0, self._dispatchAccept)
         return d
 
