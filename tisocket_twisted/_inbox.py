@@ -143,6 +143,8 @@ class Inbox:
 
     @ivar received: total bytes received on the connection (C{bytesRead}).
     @ivar highWaterMark: bytes held before the owner is asked to stop reading.
+    @ivar finished: whether the inbox failed or was closed locally (nothing
+        more is delivered; read it, never set it).
     """
 
     __slots__ = (
@@ -151,13 +153,13 @@ class Inbox:
         "_delivering",
         "_endNotified",
         "_ended",
-        "_finished",
         "_held",
         "_offset",
         "_owner",
         "_readPaused",
         "_scheduled",
         "_size",
+        "finished",
         "highWaterMark",
         "received",
     )
@@ -176,7 +178,7 @@ class Inbox:
         self._delivering = False
         self._ended = False  # end of stream received from the peer
         self._endNotified = False
-        self._finished = False  # failed or closed locally: nothing more happens
+        self.finished = False  # failed or closed locally: nothing more happens
         self._readPaused = False
         self._scheduled: Any = None  # IDelayedCall of a pending deliver()
 
@@ -192,11 +194,6 @@ class Inbox:
         return self._ended
 
     @property
-    def finished(self) -> bool:
-        """Whether the inbox failed or was closed locally."""
-        return self._finished
-
-    @property
     def busy(self) -> bool:
         """Whether consumers are waiting (a synchronous read would have to queue)."""
         return bool(self._consumers)
@@ -206,7 +203,7 @@ class Inbox:
         """Take bytes from the transport: hand them on or hold them."""
         n = len(data)
         self.received += n
-        if self._finished:
+        if self.finished:
             return
         if not self._size and not self._delivering:
             consumers = self._consumers
@@ -229,13 +226,13 @@ class Inbox:
         self._size += n
         if not self._delivering:
             self.deliver()
-        if self._size >= self.highWaterMark and not self._readPaused and not self._finished:
+        if self._size >= self.highWaterMark and not self._readPaused and not self.finished:
             self._readPaused = True
             self._owner.inboxFull()
 
     def endReceived(self) -> None:
         """The peer sent its end of stream (FIN)."""
-        if self._ended or self._finished:
+        if self._ended or self.finished:
             return
         self._ended = True
         if not self._delivering:
@@ -243,7 +240,7 @@ class Inbox:
 
     def fail(self, failed: Failed) -> None:
         """End every consumer now with C{failed}; discard held data."""
-        if self._finished:
+        if self.finished:
             return
         self._finish()
         consumers = list(self._consumers)
@@ -257,7 +254,7 @@ class Inbox:
         A local close: discard held data, and end every consumer with L{None}
         on a later reactor turn.
         """
-        if self._finished:
+        if self.finished:
             return
         self._finish()
         consumers = list(self._consumers)
@@ -268,7 +265,7 @@ class Inbox:
             self._clock.callLater(0, _endAll, consumers)
 
     def _finish(self) -> None:
-        self._finished = True
+        self.finished = True
         # Nothing is reported to the owner any more; dropping the reference
         # back to it lets both be freed by reference counting.
         self._owner = _NO_OWNER
@@ -282,7 +279,7 @@ class Inbox:
     # Consumers.
     def addConsumer(self, handle: ChunkStream) -> None:
         """Register a consumer; it is served after the ones already waiting."""
-        if self._finished:
+        if self.finished:
             raise RuntimeError("inbox is finished")
         handle._inbox = self
         self._consumers.append(handle)
@@ -301,7 +298,7 @@ class Inbox:
 
     def wake(self) -> None:
         """Deliver what is held on a later reactor turn (unless a delivery is running)."""
-        if self._delivering or self._scheduled is not None or self._finished:
+        if self._delivering or self._scheduled is not None or self.finished:
             return
         if not self._size and not self._ended:
             # Nothing to deliver: the next data or end of stream is delivered as
@@ -315,13 +312,13 @@ class Inbox:
 
     def deliver(self) -> None:
         """Serve the head consumer from held data, then the end of stream."""
-        if self._delivering or self._finished:
+        if self._delivering or self.finished:
             return
         self._delivering = True
         endGiven = False
         consumers = self._consumers
         try:
-            while consumers and not self._finished:
+            while consumers and not self.finished:
                 head = consumers[0]
                 if head.paused:
                     break
@@ -337,11 +334,12 @@ class Inbox:
                     break
         finally:
             self._delivering = False
-        if self._readPaused and self._size <= self.highWaterMark // 2 and not self._finished:
+        if self._readPaused and self._size <= self.highWaterMark // 2 and not self.finished:
             self._readPaused = False
             self._owner.inboxDrained()
-        if endGiven:
-            self.noteEndDelivered()
+        if endGiven and not self._endNotified:  # noteEndDelivered(), inlined
+            self._endNotified = True
+            self._owner.inboxEndDelivered()
 
     def noteEndDelivered(self) -> None:
         """Tell the owner (once) that the end of stream reached a consumer."""

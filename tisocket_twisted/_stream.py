@@ -569,7 +569,10 @@ class StreamModule:
         @raise InvalidStateError: synchronous form on a stream that is not readable.
         """
         where = "Ti.Stream.pump"
-        stream = _checkStream(where, "inputStream", inputStream)
+        if isinstance(inputStream, IOStreamBase):  # _checkStream's fast path, inlined
+            stream: IOStream = inputStream
+        else:
+            stream = _checkStream(where, "inputStream", inputStream)
         if not callable(handler):
             raise TiTypeError(f"{where}: handler must be callable, got {shortRepr(handler)}")
         if type(maxChunkSize) is int and maxChunkSize > 0:

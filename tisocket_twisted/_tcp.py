@@ -71,6 +71,7 @@ import os
 import socket as _socketModule
 import sys
 from collections.abc import Callable
+from functools import partial
 from threading import get_ident
 from typing import TYPE_CHECKING, Any
 
@@ -547,7 +548,7 @@ class _Conn:
 
         With its input ended and its write buffer empty, a plain TCP transport
         is closed the way Twisted closes one whose protocol does not half-close
-        (stop reading and writing, then C{connectionLost}), without the extra
+        (C{connectionLost}, which stops reading and writing), without the extra
         reactor turn and empty C{send} of C{loseConnection}.
         """
         transport = self.transport
@@ -568,9 +569,7 @@ class _Conn:
         if self.registered:  # unregister(), inlined
             self.registered = False
             tcp.unregisterProducer()
-        tcp.stopReading()
-        tcp.stopWriting()
-        tcp.connectionLost(connectionDone)
+        tcp.connectionLost(connectionDone)  # (it stops reading and writing first)
 
     def loseConnection(self) -> None:
         """
@@ -1169,7 +1168,10 @@ class TCPSocket(IOStreamBase):
             if self._oldConns is None:
                 self._oldConns = []
             self._oldConns.append(old)
-        conn = _Conn(self, protocol, self._reactor, self._readHighWaterMark, self._timeout)
+        reactor = self._reactorGiven
+        if reactor is None:
+            reactor = self._reactor
+        conn = _Conn(self, protocol, reactor, self._readHighWaterMark, self._timeout)
         self._conn = conn
         conn.start()
         if self._noDelay:
@@ -1503,10 +1505,7 @@ class TCPSocket(IOStreamBase):
         """
         ioThread: object = threadable.ioThread  # inReactorThread(), inlined
         if ioThread is not None and ioThread != get_ident():
-            return callInReactor(self._reactor, self._acceptInReactor, options, kwargs)
-        return self._acceptInReactor(options, kwargs)
-
-    def _acceptInReactor(self, options: Any, kwargs: dict[str, Any]) -> Deferred[TiEvent]:
+            return callInReactor(self._reactor, partial(self.accept, options, **kwargs))
         if self._state is not LISTENING:
             raise InvalidStateError(
                 f"Ti.Network.Socket.TCP.accept: the socket is not LISTENING "
@@ -1550,7 +1549,15 @@ class TCPSocket(IOStreamBase):
         armed = self._armed
         assert armed is not None
         self._armed = None
-        inbound._adopt(armed.timeout, armed.error)
+        # The inbound socket leaves the accept queue: its options, then reading.
+        inbound._pendingFactory = None
+        timeout = inbound._timeout = armed.timeout
+        inbound._errorCb = armed.error
+        conn = inbound._conn
+        if conn is not None:
+            conn.writeTimeout = timeout
+            if conn.readPauses:
+                conn.resumeReading(_QUEUED)
         event = AcceptedEvent(self, inbound)
         callback = self._acceptedCb
         if callback is not None:
@@ -1627,17 +1634,6 @@ class TCPSocket(IOStreamBase):
         d = conn.whenClosed()
         self._closeConnection(conn)
         return d
-
-    def _adopt(self, timeout: float | None, errorCb: Callable[[Any], object] | None) -> None:
-        """Leave the accept queue: take the accept options and start reading."""
-        self._pendingFactory = None
-        self._timeout = timeout
-        self._errorCb = errorCb
-        conn = self._conn
-        if conn is not None:
-            conn.writeTimeout = timeout
-            if conn.readPauses:
-                conn.resumeReading(_QUEUED)
 
     # ------------------------------------------------------------------
     # IOStream.
