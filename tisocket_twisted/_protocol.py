@@ -58,6 +58,7 @@ from twisted.internet.protocol import ClientFactory, Factory, Protocol, connecti
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
+from ._constants import SocketState
 from ._log import libraryLog
 
 if TYPE_CHECKING:
@@ -66,6 +67,8 @@ if TYPE_CHECKING:
     from ._tcp import TCPSocket
 
 __all__ = ["TCPClientFactory", "TCPProtocol", "TCPServerFactory"]
+
+LISTENING = SocketState.LISTENING
 
 
 @implementer(IHalfCloseableProtocol)
@@ -215,8 +218,14 @@ class TCPServerFactory(Factory):
         if self._closed:
             inbound._closePending()
             return
-        if not self._pending and self.listener._acceptArmed(self):
-            self.listener._handOut(inbound)
+        listener = self.listener
+        if (
+            not self._pending
+            and listener._armed is not None  # listener._acceptArmed(self), inlined
+            and listener._state is LISTENING
+            and listener._factory is self
+        ):
+            listener._handOut(inbound)
             return
         inbound._holdPending()
         self._pending.append(inbound)

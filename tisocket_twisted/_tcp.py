@@ -309,7 +309,8 @@ class _Conn:
     ) -> None:
         self.socket: TCPSocket | None = socket
         self.protocol: TCPProtocol | None = protocol
-        self.transport: Any = protocol.transport
+        transport: Any = protocol.transport
+        self.transport = transport
         self.reactor = reactor
         self.inbox = Inbox(self, highWaterMark, reactor)
         self.writeTimeout = writeTimeout
@@ -333,18 +334,13 @@ class _Conn:
         self.lingerDeadline = 0.0
         self.readInto = False
         self.readSize = _SMALL_READ
-
-    def start(self) -> None:
-        """
-        Register as the transport's producer, and receive into bytearrays
-        where the transport allows it. Received data then comes straight to
-        the inbox, unless the protocol's class overrides C{dataReceived}.
-        """
-        protocol = self.protocol
-        if protocol is not None and type(protocol).dataReceived is TCPProtocol.dataReceived:
-            self.readInto = _readIntoBytearrays(self.transport, self)
+        # Receive into bytearrays where the transport allows it (received data
+        # then comes straight to the inbox, unless the protocol's class
+        # overrides dataReceived), and register as the transport's producer.
+        if type(protocol).dataReceived is TCPProtocol.dataReceived:
+            self.readInto = _readIntoBytearrays(transport, self)
         try:
-            self.transport.registerProducer(self, True)
+            transport.registerProducer(self, True)
         except RuntimeError:
             libraryLog.warn(
                 "The transport already has a producer; write completion is reported "
@@ -431,10 +427,23 @@ class _Conn:
         self.resumeReading(_FULL)
 
     def inboxEndDelivered(self) -> None:
-        """A consumer was given the end of stream."""
+        """
+        A consumer was given the end of stream: the socket closes (CLOSED, then
+        L{closeAtEnd}) unless it allows half-open connections, is still in
+        the accept queue, or has moved on from this connection.
+        """
         socket = self.socket
-        if socket is not None:
-            socket._endOfStreamDelivered(self)
+        if (
+            socket is None
+            or socket._conn is not self
+            or socket._state is not CONNECTED
+            or socket._pendingFactory is not None
+            or (socket._allowHalfOpen and not self.lost)
+        ):
+            return
+        socket._state = CLOSED
+        self.inbox.close()
+        self.closeAtEnd()
 
     def pauseReading(self, reason: int) -> None:
         """Stop reading the transport for C{reason}."""
@@ -1173,7 +1182,6 @@ class TCPSocket(IOStreamBase):
             reactor = self._reactor
         conn = _Conn(self, protocol, reactor, self._readHighWaterMark, self._timeout)
         self._conn = conn
-        conn.start()
         if self._noDelay:
             self._applyTcpOption("setTcpNoDelay", True)
         if self._keepAlive:
@@ -1286,17 +1294,6 @@ class TCPSocket(IOStreamBase):
 
     # ------------------------------------------------------------------
     # End of stream, errors, close.
-
-    def _endOfStreamDelivered(self, conn: _Conn) -> None:
-        if conn is not self._conn or self._state is not CONNECTED:
-            return
-        if self._pendingFactory is not None:
-            return
-        if self._allowHalfOpen and not conn.lost:
-            return
-        self._state = CLOSED
-        conn.inbox.close()
-        conn.closeAtEnd()
 
     def _closeConnection(self, conn: _Conn) -> None:
         """Graceful close of the current connection: CLOSED now, flush, then FIN."""
