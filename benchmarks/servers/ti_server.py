@@ -62,12 +62,15 @@ def main() -> None:
             # At the end of stream the socket closes by itself (allowHalfOpen is
             # false) once everything written has been sent.
 
-        def streamHandler(e):  # type: ignore[no-untyped-def]
+        Stream.pump(sock, handler, chunk, True)
+
+    def serveEchoWithBackpressure(sock):  # type: ignore[no-untyped-def]
+        def handler(e):  # type: ignore[no-untyped-def]
             if e.bytesProcessed > 0:
                 return Stream.write(sock, e.buffer)
             return None
 
-        Stream.pump(sock, handler if idiom == "sock" else streamHandler, chunk, True)
+        Stream.pump(sock, handler, chunk, True)
 
     def serveCount(sock):  # type: ignore[no-untyped-def]
         def handler(e):  # type: ignore[no-untyped-def]
@@ -86,7 +89,10 @@ def main() -> None:
 
         Stream.pump(sock, handler, chunk, True)
 
-    serve = serveEcho if mode == "echo" else serveCount
+    if mode != "echo":
+        serve = serveCount
+    else:
+        serve = serveEcho if idiom == "sock" else serveEchoWithBackpressure
 
     def accepted(e):  # type: ignore[no-untyped-def]
         listener.accept()
