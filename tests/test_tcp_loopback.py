@@ -29,9 +29,12 @@ from twisted.python.failure import Failure
 
 from tisocket_twisted import (
     AcceptedEvent,
+    Buffer,
     ErrorEvent,
     InvalidStateError,
     SocketState,
+    TCPClientFactory,
+    TCPProtocol,
     TCPSocket,
     Ti,
     TiSocketError,
@@ -203,6 +206,45 @@ async def test_chunksAreReceivedIntoBytearraysTheConsumerOwns(reactor: Any) -> N
     assert all(type(c) is bytearray for c in chunks)
     assert len({id(c) for c in chunks}) == len(chunks)  # each its own, never reused
     await closeAll(reactor, inbound, server)
+
+
+@pytest_twisted.ensureDeferred
+async def test_aProtocolThatOverridesDataReceivedSeesEveryByte(reactor: Any) -> None:
+    """
+    A TCPProtocol subclass that overrides dataReceived (driven through its own
+    factory) is given every received byte: the socket does not bypass it.
+    """
+    server = listener(reactor)
+    accepting = server.accept()
+    seen: list[int] = []
+
+    class Counting(TCPProtocol):
+        def dataReceived(self, data: bytes) -> None:
+            seen.append(len(data))
+            super().dataReceived(data)
+
+    class CountingFactory(TCPClientFactory):
+        def buildProtocol(self, addr: Any) -> TCPProtocol:
+            protocol = Counting(self.socket)
+            protocol.factory = self
+            return protocol
+
+    client = createTCP(reactor=reactor)
+    connecting, onConnected = fired()
+    client.connected = onConnected
+    factory = CountingFactory(client)
+    endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", server.port)
+    endpoint.connect(factory).addErrback(factory.connectionFailed)
+    await within(connecting, reactor)
+    inbound = (await within(accepting, reactor)).inbound
+    sizes, done, data = collectPump(client, 1 << 20)
+    payload = os.urandom(200_000)
+    inbound.write(Buffer(payload))
+    await closeAll(reactor, inbound)
+    assert (await within(done, reactor)).success
+    assert b"".join(data) == payload
+    assert sum(seen) == len(payload) == sum(sizes)
+    await closeAll(reactor, client, server)
 
 
 @pytest_twisted.ensureDeferred

@@ -850,6 +850,23 @@ def test_acceptRaisesUnlessListening() -> None:
         listener.sock.accept({"bogus": 1})
 
 
+def test_inboundPeerFromTheFactoryAddressOrTheTransport() -> None:
+    """
+    An inbound socket's host and port are the address C{buildProtocol} was
+    given; a caller that gives none gets the transport's peer instead.
+    """
+    listener = Listener()
+    listener.sock.accept()
+    listener.arrive()  # buildProtocol(10.0.0.2:50001), transport with the same peer
+    protocol = listener.factory.buildProtocol(None)
+    assert protocol is not None
+    protocol.makeConnection(StringTransport(peerAddress=IPv4Address("TCP", "10.0.0.7", 7007)))
+    listener.sock.accept()
+    listener.reactor.advance(0)  # a pending connection is handed out on the next turn
+    inbounds = listener.inbounds()
+    assert [(s.host, s.port) for s in inbounds] == [("10.0.0.2", 50001), ("10.0.0.7", 7007)]
+
+
 def test_acceptOneConnectionPerCall() -> None:
     listener = Listener()
     d = listener.sock.accept({"timeout": 1234})
