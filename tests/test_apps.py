@@ -215,21 +215,23 @@ async def test_echoMemoryIsBoundedForAClientThatDoesNotRead(reactor: Any, serve:
     total = 64 * 1024 * 1024
     data = payload(total)
     client = await connect(reactor, service, Client(paused=True))
-    client.send(data)
     [inbound] = service.connections
+    # The server stops reading by pausing its transport: wait for that.
+    stoppedReading: Deferred[None] = Deferred()
+    transport = inbound._conn.transport
+    pauseProducing = transport.pauseProducing
 
-    # Wait (bounded) until the server stops reading: its count stays still.
-    last, since = -1, reactor.seconds()
-    deadline = since + WAIT
-    while True:
-        now = reactor.seconds()
-        assert now < deadline, "the server never stopped reading"
-        if inbound.bytesRead != last:
-            last, since = inbound.bytesRead, now
-        elif now - since >= 0.3:
-            break
-        await deferLater(reactor, 0.02, lambda: None)
-    assert last < 16 * 1024 * 1024, f"the echo read {last} bytes from a client that does not read"
+    def pause() -> None:
+        pauseProducing()
+        if not stoppedReading.called:
+            stoppedReading.callback(None)
+
+    transport.pauseProducing = pause
+    client.send(data)
+    await within(stoppedReading, reactor)
+    assert transport not in reactor.getReaders()
+    read = inbound.bytesRead
+    assert read < 16 * 1024 * 1024, f"the echo read {read} bytes from a client that does not read"
     assert inbound.state is SocketState.CONNECTED
 
     client.resume()
@@ -250,10 +252,10 @@ async def test_echoConnectionErrorIsLoggedAndOthersAreServed(reactor: Any, serve
         survivor.send(b"before ")
         await within(survivor.waitFor(7), reactor)
         [bad] = [s for s in service.connections if s.port == victim.port]
+        failureLogged = logSeen(f"connection from 127.0.0.1:{victim.port} failed")
         victim.abort()
         await within(victim.done, reactor)
-        while bad.state is SocketState.CONNECTED:
-            await deferLater(reactor, 0.01, lambda: None)
+        await within(failureLogged, reactor)  # logged once the socket is in ERROR
         survivor.send(b"after", halfClose=True)
         await within(survivor.done, reactor)
     assert bytes(survivor.received) == b"before after"
