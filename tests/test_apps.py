@@ -23,7 +23,6 @@ from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.error import ConnectionDone
 from twisted.internet.interfaces import IHalfCloseableProtocol
 from twisted.internet.protocol import Protocol
-from twisted.internet.task import deferLater
 from twisted.logger import capturedLogs, formatEvent, globalLogPublisher
 from twisted.python.failure import Failure
 from zope.interface import implementer
@@ -152,6 +151,21 @@ def logSeen(text: str) -> Deferred[str]:
 
     globalLogPublisher.addObserver(observer)
     d.addErrback(lambda f: (globalLogPublisher.removeObserver(observer), f)[1])
+    return d
+
+
+def nextConnection(service: Any) -> Deferred[Any]:
+    """Fires with the inbound socket of the next connection the service's app is given."""
+    d: Deferred[Any] = Deferred()
+    app = service.app
+
+    def appThatTells(event: Any) -> object:
+        service.app = app
+        result = app(event)
+        d.callback(event.inbound)
+        return result
+
+    service.app = appThatTells
     return d
 
 
@@ -402,14 +416,16 @@ async def test_stopFlushesOpenConnections(reactor: Any, serve: Any) -> None:
     Deferred waits until the client has everything, then fires.
     """
     service = serve("--app", "userapp_for_twistd:burst")
+    started = nextConnection(service)
     client = await connect(reactor, service, Client(paused=True))
-    while not service.connections:
-        await deferLater(reactor, 0, lambda: None)
+    await within(started, reactor)
     with capturedLogs() as events:
         stopped = service.stopService()
-        await deferLater(reactor, 0.05, lambda: None)
         assert not stopped.called  # still flushing
         client.resume()
+        await within(client.waitFor(1), reactor)
+        # The reactor has run; most of the 16 MiB is still on its way.
+        assert not stopped.called
         await within(client.done, reactor)
         await within(stopped, reactor)
     assert bytes(client.received) == userapp_for_twistd.burstPayload()
@@ -423,9 +439,9 @@ async def test_stopFlushesOpenConnections(reactor: Any, serve: Any) -> None:
 @pytest_twisted.ensureDeferred
 async def test_stopGivesUpAfterTheShutdownTimeout(reactor: Any, serve: Any) -> None:
     service = serve("--app", "userapp_for_twistd:burst", "--shutdown-timeout", "0.2")
+    started = nextConnection(service)
     client = await connect(reactor, service, Client(paused=True))
-    while not service.connections:
-        await deferLater(reactor, 0, lambda: None)
+    await within(started, reactor)
     with capturedLogs() as events:
         await within(service.stopService(), reactor)
     assert (
