@@ -22,7 +22,6 @@ import pytest_twisted
 from reliability_helpers import Gate, closeAll, inThread, listener, pair, socketFdCount, within
 from twisted.internet import reactor as _reactor
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.task import deferLater
 
 from tisocket_twisted import SocketState, _tcp, createBuffer
 
@@ -140,15 +139,21 @@ async def test_pendingConnectionWithUnreadDataClosesGracefullyWithItsListener(
     """A connection still in the accept queue, its data unread: FIN at listener close, no RST."""
     before = socketFdCount()
     server = listener()
+    # Know when the library holds the connection in its accept queue.
+    factory = server._factory
+    assert factory is not None
+    queued: Deferred[None] = Deferred()
+    pendingArrived = factory.pendingArrived
+
+    def tellQueued(inbound: Any) -> None:
+        pendingArrived(inbound)
+        queued.callback(None)
+
+    factory.pendingArrived = tellQueued  # type: ignore[method-assign]
     with socket.create_connection(("127.0.0.1", server.port), timeout=20) as raw:
         raw.sendall(b"q" * 100_000)
-        # Wait until the library holds the connection in its accept queue.
-        factory = server._factory
-        for _ in range(10_000):
-            if factory is not None and factory.pendingCount:
-                break
-            await deferLater(reactor, 0, lambda: None)
-        assert factory is not None and factory.pendingCount == 1
+        await within(queued, reactor)
+        assert factory.pendingCount == 1
         await within(server.close(), reactor)
 
         def readToEnd() -> str:
@@ -179,10 +184,18 @@ async def test_serviceStopDeliversEverythingDespiteUnreadInput(reactor: Any) -> 
     sent: Deferred[None] = Deferred()
     gate = Gate()
     assert service.port is not None
+    started: Deferred[None] = Deferred()
+    app = service.app
+
+    def appThatTells(event: Any) -> object:
+        result = app(event)
+        started.callback(None)
+        return result
+
+    service.app = appThatTells
     reading = inThread(reactor, slowReader, service.port, os.urandom(3 * MiB), sent, gate)
     await within(sent, reactor)
-    while not service.connections:
-        await deferLater(reactor, 0, lambda: None)
+    await within(started, reactor)  # the app has the connection
     stopping = service.stopService()
     gate.set()
     total, digest, ending = await reading
