@@ -110,18 +110,50 @@ async def closeAll(reactor: Any, *sockets: TCPSocket) -> None:
             await within(sock.close(), reactor)  # waits for a close still in progress
 
 
-def collectPump(sock: TCPSocket, size: int) -> tuple[list[int], Deferred[Any], list[bytes]]:
+class Pumped:
+    """
+    What L{collectPump} collects: the chunk sizes, the final event's Deferred
+    and the data; unpacks as C{(sizes, done, data)}.
+    """
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.data: list[bytes] = []
+        self.done: Deferred[Any] = Deferred()
+        self._waiters: list[tuple[int, Deferred[None]]] = []
+
+    def __iter__(self) -> Any:
+        return iter((self.sizes, self.done, self.data))
+
+    def atLeast(self, count: int) -> Deferred[None]:
+        """Fires once C{count} bytes have been pumped."""
+        d: Deferred[None] = Deferred()
+        self._waiters.append((count, d))
+        self._check()
+        return d
+
+    def chunk(self, data: bytes) -> None:
+        self.sizes.append(len(data))
+        self.data.append(data)
+        self._check()
+
+    def _check(self) -> None:
+        total = sum(self.sizes)
+        for waiter in [w for w in self._waiters if w[0] <= total]:
+            self._waiters.remove(waiter)
+            waiter[1].callback(None)
+
+
+def collectPump(sock: TCPSocket, size: int) -> Pumped:
     """Pump C{sock}: chunk sizes, a Deferred of the final event, and the data."""
-    sizes: list[int] = []
-    data: list[bytes] = []
+    pumped = Pumped()
 
     def handler(event: Any) -> None:
         if event.bytesProcessed >= 0:
-            sizes.append(event.bytesProcessed)
-            data.append(bytes(event.buffer))
+            pumped.chunk(bytes(event.buffer))
 
-    d = Ti.Stream.pump(sock, handler, size, True)
-    return sizes, d, data
+    Ti.Stream.pump(sock, handler, size, True).chainDeferred(pumped.done)
+    return pumped
 
 
 class RawClient(Protocol):
@@ -162,15 +194,15 @@ async def test_echoThroughPumpAndWrite(reactor: Any) -> None:
             Ti.Stream.write(inbound, event.buffer, lambda e: None)
 
     serverPump = Ti.Stream.pump(inbound, echo, 1000, True)
-    sizes, clientPump, data = collectPump(client, 700)
+    pumped = collectPump(client, 700)
+    sizes, clientPump, data = pumped
     payload = bytes(range(256)) * 40
     writeEvent = await within(
         Ti.Stream.write(client, createBuffer(value=payload.decode("latin1"), type="latin1")),
         reactor,
     )
     assert writeEvent.success and writeEvent.bytesProcessed == len(payload)
-    while sum(sizes) < len(payload):
-        await deferLater(reactor, 0, lambda: None)
+    await within(pumped.atLeast(len(payload)), reactor)
     assert b"".join(data) == payload
     assert max(sizes) <= 700
     assert client.bytesWritten == len(payload) and inbound.bytesRead == len(payload)
@@ -433,10 +465,10 @@ async def test_peerResetIsAnErrorOnce(reactor: Any) -> None:
         fire(event)
 
     inbound.error = onError
-    sizes, pumpDone, _ = collectPump(inbound, 100)
+    pumped = collectPump(inbound, 100)
+    pumpDone = pumped.done
     raw.sendall(b"some data")
-    while not sizes:
-        await deferLater(reactor, 0, lambda: None)
+    await within(pumped.atLeast(1), reactor)
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     raw.close()
     event = await within(errorFired, reactor)

@@ -17,7 +17,6 @@ import pytest_twisted
 from reliability_helpers import closeAll, connected, listener, pair, socketFdCount, within
 from test_load import echoMany
 from twisted.internet.defer import Deferred, gatherResults
-from twisted.internet.task import deferLater
 
 from tisocket_twisted import (
     InvalidStateError,
@@ -25,6 +24,7 @@ from tisocket_twisted import (
     TCPSocket,
     Ti,
     TiSocketError,
+    _tcp,
     createBuffer,
 )
 
@@ -221,13 +221,21 @@ async def test_closeFromOneThreadEndsAReadBlockedInAnother(reactor: Any) -> None
 
 
 @pytest_twisted.ensureDeferred
-async def test_peerResetEndsAWriteBlockedInAThread(reactor: Any) -> None:
+async def test_peerResetEndsAWriteBlockedInAThread(reactor: Any, monkeypatch: Any) -> None:
     """A worker blocked in write() (the peer does not read) gets TiSocketError when it resets."""
     server, client, inbound = await pair(reactor, readHighWaterMark=1024)
-    started = threading.Event()
+    clientConn = client._conn
+    backedUp: Deferred[None] = Deferred()
+    pauseProducing = _tcp._Conn.pauseProducing
+
+    def tellBackedUp(conn: Any) -> None:
+        pauseProducing(conn)
+        if conn is clientConn and not backedUp.called:
+            backedUp.callback(None)
+
+    monkeypatch.setattr(_tcp._Conn, "pauseProducing", tellBackedUp)
 
     def writer() -> str:
-        started.set()
         big = createBuffer(length=64 * 1024 * 1024)
         try:
             client.write(big)
@@ -236,13 +244,8 @@ async def test_peerResetEndsAWriteBlockedInAThread(reactor: Any) -> None:
         return "written"
 
     running = runThreads(reactor, [writer])
-    while not started.is_set():
-        await deferLater(reactor, 0.001, lambda: None)  # a bounded handful of turns
-    # Let the write back up, then reset the peer.
-    for _ in range(1000):
-        if client._conn is not None and client._conn.writePaused:
-            break
-        await deferLater(reactor, 0, lambda: None)
+    # Let the write back up (the transport pauses the connection), then reset the peer.
+    await within(backedUp, reactor)
     inbound._conn.abort()  # type: ignore[union-attr]
     (outcome,) = await running
     assert outcome.startswith("error"), outcome
