@@ -280,6 +280,32 @@ async def test_aProtocolThatOverridesDataReceivedSeesEveryByte(reactor: Any) -> 
 
 
 @pytest_twisted.ensureDeferred
+async def test_aWrappedTransportProtocolGetsTheBytes(reactor: Any) -> None:
+    """
+    When the transport's protocol is wrapped after the connection is set up
+    (as startTLS does), received bytes go to the wrapper, not straight to the
+    socket's inbox.
+    """
+    server, client, inbound = await pair(reactor)
+    transport = inbound._conn.transport  # type: ignore[union-attr]
+    original = transport.protocol
+    seen: list[bytes] = []
+
+    class Wrapper(Protocol):
+        def dataReceived(self, data: bytes) -> None:
+            seen.append(bytes(data))
+            original.dataReceived(data)
+
+    transport.protocol = Wrapper()
+    pumped = collectPump(inbound, 1 << 20)
+    client.write(createBuffer(value="through the wrapper"))
+    await within(pumped.atLeast(19), reactor)
+    assert b"".join(seen) == b"".join(pumped.data) == b"through the wrapper"
+    transport.protocol = original
+    await closeAll(reactor, client, inbound, server)
+
+
+@pytest_twisted.ensureDeferred
 async def test_pumpChunkSizesAndTotals(reactor: Any) -> None:
     server, client, inbound = await pair(reactor)
     sizes, done, _data = collectPump(inbound, 4096)

@@ -217,10 +217,7 @@ class _Pump:
             waiting.addBoth(_resume, producer)
 
     def chunksEnded(self, failed: Failed | None) -> None:
-        buffer = _newBuffer(Buffer)  # Buffer._wrap, inlined
-        buffer._data = bytearray()
-        buffer._type = buffer._value = buffer._byteOrder = None
-        event = PumpEvent(self.source, buffer, -1, self.total, failed)
+        event = PumpEvent(self.source, Buffer._wrap(bytearray()), -1, self.total, failed)
         callUser("pump", self.handler, event)
         self.deferred.callback(event)
 

@@ -392,6 +392,11 @@ class _Conn:
         if not count:
             return CONNECTION_DONE
         self.readSize = transport.bufferSize if count >= _SMALL_READ else _SMALL_READ
+        if transport.protocol is not self.protocol:
+            # The transport's protocol was wrapped or replaced (e.g. startTLS):
+            # the bytes are its to interpret.
+            transport.protocol.dataReceived(data)
+            return None
         # received(), inlined (one call less per read).
         self.dispatching += 1
         try:
