@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import pytest_twisted
 from twisted.internet.defer import Deferred
-from twisted.internet.task import deferLater
 from twisted.internet.threads import deferToThread
 
 from tisocket_twisted import (
@@ -26,6 +25,7 @@ from tisocket_twisted import (
     createBuffer,
     createTCP,
 )
+from tisocket_twisted._inbox import Inbox
 
 CONNECTED = SocketState.CONNECTED
 LISTENING = SocketState.LISTENING
@@ -38,12 +38,21 @@ def within(d: Deferred[Any], reactor: Any, seconds: float = WAIT) -> Deferred[An
     return d.addTimeout(seconds, reactor)
 
 
-async def turnsUntil(reactor: Any, predicate: Any, turns: int = 100_000) -> None:
-    for _ in range(turns):
-        if predicate():
-            return
-        await deferLater(reactor, 0, lambda: None)
-    raise AssertionError("condition never became true")
+def consumerAdded(monkeypatch: Any, sock: TCPSocket) -> Deferred[None]:
+    """Fires once a consumer (e.g. a worker thread's blocking read) waits on C{sock}'s inbox."""
+    d: Deferred[None] = Deferred()
+    conn = sock._conn
+    assert conn is not None
+    inbox = conn.inbox
+    addConsumer = Inbox.addConsumer
+
+    def tell(self: Inbox, handle: Any) -> None:
+        addConsumer(self, handle)
+        if self is inbox and not d.called:
+            d.callback(None)
+
+    monkeypatch.setattr(Inbox, "addConsumer", tell)
+    return d
 
 
 async def pair(reactor: Any, **options: Any) -> tuple[TCPSocket, TCPSocket, TCPSocket]:
@@ -63,11 +72,12 @@ async def closeAll(reactor: Any, *sockets: TCPSocket) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_blockingReadWaitsForData(reactor: Any) -> None:
+async def test_blockingReadWaitsForData(reactor: Any, monkeypatch: Any) -> None:
     server, client, inbound = await pair(reactor)
     buf = createBuffer(length=100)
+    waiting = consumerAdded(monkeypatch, inbound)
     reading = deferToThread(inbound.read, buf)
-    await turnsUntil(reactor, lambda: inbound._conn.inbox.busy)  # type: ignore[union-attr]
+    await within(waiting, reactor)
     assert not reading.called  # the worker is blocked, the reactor is not
     client.write(createBuffer(value="hello"))
     assert await within(reading, reactor) == 5
@@ -131,15 +141,16 @@ async def test_syncPumpFromAWorkerThread(reactor: Any) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_blockingReadReportsAReset(reactor: Any) -> None:
+async def test_blockingReadReportsAReset(reactor: Any, monkeypatch: Any) -> None:
     server = createTCP(host="127.0.0.1", port=0)
     server.listen()
     accepting = server.accept()
     raw = socket.create_connection(("127.0.0.1", server.port))  # type: ignore[arg-type]
     inbound = (await within(accepting, reactor)).inbound
     buf = createBuffer(length=10)
+    waiting = consumerAdded(monkeypatch, inbound)
     reading = deferToThread(inbound.read, buf)
-    await turnsUntil(reactor, lambda: inbound._conn.inbox.busy)  # type: ignore[union-attr]
+    await within(waiting, reactor)
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     raw.close()
     with pytest.raises(TiSocketError) as info:
