@@ -14,8 +14,8 @@ servers alike. The table gives, per workload, the median over the rounds with
 min-max, and the ratio of the medians Ti/raw; beside it the server's CPU time
 per unit of work (per GB, per round trip, per connection, from the harness's
 clock-tick readings), which other load on a shared machine disturbs less than
-throughput. Then the Buffer/Codec micro-benchmarks (L{bench_codec}) run and
-print their own table.
+throughput. Then the in-process layer costs (L{bench_layer}) and the
+Buffer/Codec micro-benchmarks (L{bench_codec}) run and print their own tables.
 
 Servers (C{benchmarks/servers/}):
 
@@ -309,6 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", default=None, help="keep the raw logs in this directory")
     parser.add_argument("--json", default=None, help="also write the results here as JSON")
     parser.add_argument("--no-codec", action="store_true", help="skip the codec benchmarks")
+    parser.add_argument(
+        "--no-layer", action="store_true", help="skip the in-process layer benchmarks"
+    )
     args = parser.parse_args(argv)
     if args.quick and "--rounds" not in (argv if argv is not None else sys.argv):
         args.rounds = 1
@@ -330,9 +333,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"\nnproc={info['nproc']} cpu={info['cpu']} python={info['python']} "
         f"twisted={info['twisted']} time={time.time() - started:.0f}s raw logs: {out}"
     )
+    sys.path.insert(0, HERE)
+    layer: list[dict[str, Any]] = []
+    if not args.no_layer:
+        import bench_layer
+
+        layerResults = bench_layer.runBenchmarks(repeat=3 if args.quick else 7)
+        layer = [r.asDict() for r in layerResults]
+        print("\n## Layer cost in process (process CPU time per operation, best of runs)\n")
+        print(bench_layer.formatTable(layerResults))
     codec: list[dict[str, Any]] = []
     if not args.no_codec:
-        sys.path.insert(0, HERE)
         import bench_codec
 
         results = bench_codec.runBenchmarks(repeat=3 if args.quick else 5)
@@ -348,6 +359,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "pin": args.pin,
                     "quick": args.quick,
                     "rows": rows,
+                    "layer": layer,
                     "codec": codec,
                 },
                 f,
