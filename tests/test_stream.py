@@ -385,6 +385,21 @@ class TestAnyIOStream:
             assert result(d).source is stream
         assert bytes(Stream.readAll(Delegating(reader(b"xyz", clock)))) == b"xyz"
 
+    def test_chunkEventsAreWholePumpEvents(self, clock: Clock) -> None:
+        """The pump builds its per-chunk events inline: the same fields as PumpEvent(...)."""
+        stream = reader(b"abcde", clock)
+        handler = Handler()
+        d = Stream.pump(stream, handler, 2, True)
+        clock.advance(0)
+        result(d)
+        chunkEvents = handler.events[:-1]
+        assert [e.bytesProcessed for e in chunkEvents] == [2, 2, 1]
+        for e in chunkEvents:
+            built = PumpEvent(e.source, e.buffer, e.bytesProcessed, e.totalBytesProcessed)
+            assert type(e) is PumpEvent
+            assert dict(e) == dict(built)
+            assert repr(e) == repr(built)
+
     def test_missingPrimitive(self) -> None:
         class Partial:
             apiName = "Test.Partial"

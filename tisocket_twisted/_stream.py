@@ -66,6 +66,8 @@ from ._threads import inReactorThread
 
 __all__ = ["Stream", "StreamModule"]
 
+_newEvent = object.__new__
+
 _E = TypeVar("_E")
 
 #: Bytes asked for at a time by C{readAll} (synchronous and asynchronous).
@@ -200,8 +202,16 @@ class _Pump:
         buffer = _newBuffer(Buffer)
         buffer._data = owned
         buffer._type = buffer._value = buffer._byteOrder = None
+        event = _newEvent(PumpEvent)  # PumpEvent(self.source, buffer, n, total), inlined
+        event.source = self.source
+        event.buffer = buffer
+        event.bytesProcessed = n
+        event.totalBytesProcessed = total
+        event.success = True
+        event.code = 0
+        event.error = None
         try:
-            result = self.handler(PumpEvent(self.source, buffer, n, total))
+            result = self.handler(event)
         except Exception:
             libraryLog.failure("Exception in user {what} callback", what="pump")
             return
