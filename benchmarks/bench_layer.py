@@ -19,7 +19,9 @@ same socket calls, so their difference is the layer's own Python work:
   - B{echo 64 B, Ti.Stream.write}: the same, echoing with C{return
     Ti.Stream.write(...)} (the idiom with backpressure).
   - B{bulk read 64 KiB}: one 64 KiB read into a counting protocol or a
-    C{pump(..., 65536)} handler.
+    C{pump(..., 65536)} handler; and into a C{pump(..., 1024)} handler (the
+    documentation examples' chunk size: 64 chunks, each a Buffer, an event
+    and a handler call).
   - B{accepted connection}: a whole connection: accept, pump, one 64-byte
     echo, the peer's end of stream, close.
 
@@ -125,16 +127,20 @@ class _Bench:
 
             stream.pump(sock, handler, 65536, True)
 
-        def count(sock: Any) -> None:
-            def handler(e: Any) -> None:
-                if e.bytesProcessed > 0:
-                    bench.counted += e.bytesProcessed
+        def counter(maxChunkSize: int) -> Callable[[Any], None]:
+            def count(sock: Any) -> None:
+                def handler(e: Any) -> None:
+                    if e.bytesProcessed > 0:
+                        bench.counted += e.bytesProcessed
 
-            stream.pump(sock, handler, 65536, True)
+                stream.pump(sock, handler, maxChunkSize, True)
+
+            return count
 
         self.tiEcho = self._listener(echo)
         self.tiEchoStream = self._listener(echoWithBackpressure)
-        self.tiCount = self._listener(count)
+        self.tiCount = self._listener(counter(65536))
+        self.tiCount1k = self._listener(counter(1024))
 
     def _listener(self, serve: Callable[[Any], None]) -> Any:
         """A Ti listener that serves each inbound socket with C{serve}; its factory."""
@@ -243,6 +249,7 @@ def _cases(bench: _Bench) -> list[tuple[str, Callable[[], None], Callable[[], No
     tiEchoStream = bench.connect(bench.tiEchoStream)
     rawCount = bench.connect(bench.rawCount)
     tiCount = bench.connect(bench.tiCount)
+    tiCount1k = bench.connect(bench.tiCount1k)
     return [
         ("echo 64 B, sock.write", _echo(bench, *rawEcho), _echo(bench, *tiEcho), 5000),
         (
@@ -252,6 +259,7 @@ def _cases(bench: _Bench) -> list[tuple[str, Callable[[], None], Callable[[], No
             5000,
         ),
         ("bulk read 64 KiB, pump 65536", _bulk(bench, *rawCount), _bulk(bench, *tiCount), 2000),
+        ("bulk read 64 KiB, pump 1024", _bulk(bench, *rawCount), _bulk(bench, *tiCount1k), 300),
         (
             "accepted connection",
             _connection(bench, bench.rawEcho),

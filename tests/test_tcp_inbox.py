@@ -85,6 +85,20 @@ def test_chunksAreSplitToMaxChunkSize() -> None:
     assert all(type(c) is bytes for c in consumer.chunks)
 
 
+def test_piecesOfAReceivedBytearrayAreNewBytearraysTheConsumerOwns() -> None:
+    inbox, _, _ = make()
+    consumer = add(inbox, 4)
+    received = bytearray(range(10))
+    inbox.dataReceived(received)  # type: ignore[arg-type]
+    assert [bytes(c) for c in consumer.chunks] == [bytes(range(4)), bytes(range(4, 8)), b"\x08\x09"]
+    # Each piece is its own bytearray (a pump wraps it in a Buffer without a
+    # copy): changing one changes neither the others nor what was received.
+    assert all(type(c) is bytearray for c in consumer.chunks)
+    consumer.chunks[0][:] = b"zzzz"
+    assert consumer.chunks[1] == bytearray(range(4, 8))
+    assert received == bytearray(range(10))
+
+
 def test_heldDataWaitsForAConsumerAndIsJoinedUpToTheLimit() -> None:
     inbox, _, clock = make()
     inbox.dataReceived(b"abc")

@@ -12,8 +12,10 @@ Nothing else touches received bytes.
     take a whole received string at once it gets that very object, no copy (from
     a TCP socket, a C{bytearray} the consumer then owns: the inbox never keeps
     or touches a chunk it has handed out); otherwise the held strings are cut
-    with C{memoryview} slicing, so every byte is copied at most once on its way
-    out and never re-copied while it waits.
+    by slicing (a piece of a received C{bytearray} is a new C{bytearray}, again
+    the consumer's), and pieces of several strings are joined through
+    C{memoryview} slices: every byte is copied at most once on its way out and
+    never re-copied while it waits.
   - Bytes nobody has asked for yet are held. Past C{highWaterMark} held bytes
     the owner is asked to stop reading the transport, and to resume once a
     consumer has drained the inbox to half the mark: a slow or absent reader
@@ -373,14 +375,16 @@ class Inbox:
         offset = self._offset
         available = len(first) - offset
         if available > limit:
+            # One copy either way; a slice of a received bytearray is a new
+            # bytearray, which the consumer then owns (no second copy).
             self._offset = offset + limit
             self._size -= limit
-            return bytes(memoryview(first)[offset : offset + limit])
+            return first[offset : offset + limit]
         held.popleft()
         self._offset = 0
         if available == limit or not held:
             self._size -= available
-            return first if not offset else bytes(memoryview(first)[offset:])
+            return first[offset:] if offset else first
         # Join pieces up to the limit; memoryview slices avoid copies before the join.
         parts: list[bytes | memoryview] = [memoryview(first)[offset:] if offset else first]
         total = available
