@@ -1796,8 +1796,11 @@ class TCPSocket(IOStreamBase):
         """
         if type(data) is not bytes:
             data = bytes(checkChunkData(f"{self.apiName}.writeChunk", data))
-        checkDone(f"{self.apiName}.writeChunk", done)
-        if not inReactorThread():
+        given: object = done  # (typed callable, but callers may pass anything)
+        if not callable(given):  # the message is formatted only for the error
+            checkDone(f"{self.apiName}.writeChunk", given)
+        ioThread: object = threadable.ioThread  # inReactorThread(), inlined
+        if ioThread is not None and ioThread != get_ident():
             self._reactor.callFromThread(self.writeChunk, data, done)
             return
         conn = self._conn
