@@ -46,6 +46,11 @@ LISTENING = SocketState.LISTENING
 CLOSED = SocketState.CLOSED
 ERROR = SocketState.ERROR
 
+#: Where the client sockets of these tests connect. Nothing binds or listens
+#: on it: a MemoryReactorClock only records the connectTCP call. (A connect
+#: needs a port from 1 to 65535, so port 0 does not apply here.)
+PEER_PORT = 4321
+
 
 class Recorder:
     """Collects (name, event, state at call time) of socket callbacks."""
@@ -88,7 +93,7 @@ def connectedClient(
     """A client socket connected to a StringTransport; returns (sock, transport, protocol, d)."""
     reactor = reactor or MemoryReactorClock()
     options.setdefault("host", "127.0.0.1")
-    options.setdefault("port", 4321)
+    options.setdefault("port", PEER_PORT)
     sock = createTCP(reactor=reactor, **options)
     d = sock.connect()
     factory = reactor.tcpClients[-1][2]
@@ -334,14 +339,14 @@ def test_connectSuccess() -> None:
     recorder = Recorder()
     sock = createTCP(
         host="127.0.0.1",
-        port=4321,
+        port=PEER_PORT,
         reactor=reactor,
         connected=recorder("connected"),
         error=recorder("error"),
     )
     d = sock.connect()
     host, port, _, _timeout, _ = reactor.tcpClients[0]
-    assert (host, port) == ("127.0.0.1", 4321)
+    assert (host, port) == ("127.0.0.1", PEER_PORT)
     assert sock.state is INITIALIZED
     assert recorder.calls == []
     protocol = reactor.tcpClients[0][2].buildProtocol(None)
@@ -359,7 +364,7 @@ def test_connectSuccess() -> None:
 
 def test_connectIPv6LiteralUsesAnIPv6Endpoint() -> None:
     reactor = MemoryReactorClock()
-    sock = createTCP(host="::1", port=4321, reactor=reactor)
+    sock = createTCP(host="::1", port=PEER_PORT, reactor=reactor)
     sock.connect()
     assert reactor.tcpClients[0][0] == "::1"
     sock.close()
@@ -368,7 +373,7 @@ def test_connectIPv6LiteralUsesAnIPv6Endpoint() -> None:
 def test_connectRefused() -> None:
     reactor = MemoryReactorClock()
     recorder = Recorder()
-    sock = createTCP(host="127.0.0.1", port=4321, reactor=reactor, error=recorder("error"))
+    sock = createTCP(host="127.0.0.1", port=PEER_PORT, reactor=reactor, error=recorder("error"))
     d = sock.connect()
     connector = reactor.connectors[0]
     reactor.tcpClients[0][2].clientConnectionFailed(
@@ -390,7 +395,7 @@ def test_connectTimeoutUsesTheInjectedClock() -> None:
     reactor = MemoryReactorClock()
     recorder = Recorder()
     sock = createTCP(
-        host="127.0.0.1", port=4321, timeout=2500, reactor=reactor, error=recorder("error")
+        host="127.0.0.1", port=PEER_PORT, timeout=2500, reactor=reactor, error=recorder("error")
     )
     d = sock.connect()
     reactor.advance(2.4)
@@ -406,7 +411,7 @@ def test_connectTimeoutUsesTheInjectedClock() -> None:
 
 def test_connectWithoutTimeoutGivesUpAfter30Seconds() -> None:
     reactor = MemoryReactorClock()
-    sock = createTCP(host="127.0.0.1", port=4321, reactor=reactor)
+    sock = createTCP(host="127.0.0.1", port=PEER_PORT, reactor=reactor)
     d = sock.connect()
     reactor.advance(29.9)
     assert not d.called
@@ -418,7 +423,7 @@ def test_connectWithoutTimeoutGivesUpAfter30Seconds() -> None:
 def test_closeCancelsAConnectInProgress() -> None:
     reactor = MemoryReactorClock()
     recorder = Recorder()
-    sock = createTCP(host="127.0.0.1", port=4321, reactor=reactor, error=recorder("error"))
+    sock = createTCP(host="127.0.0.1", port=PEER_PORT, reactor=reactor, error=recorder("error"))
     d = sock.connect()
     closed = sock.close()
     assert sock.state is CLOSED
@@ -436,7 +441,7 @@ def test_reconnectFromErrorAndClosed() -> None:
     recorder = Recorder()
     sock = createTCP(
         host="127.0.0.1",
-        port=4321,
+        port=PEER_PORT,
         reactor=reactor,
         connected=recorder("connected"),
         error=recorder("error"),
