@@ -218,12 +218,14 @@ class TestEncodeNumber:
         assert Codec.encodeNumber({"source": 0x102, "type": "short"}, dest=b, byteOrder=BE) == 2
         assert bytes(b) == b"\x01\x02"
 
+    # In the signed range, and outside it (packed as its low bits, unsigned).
+    @pytest.mark.parametrize("source", [7, 0xFFFFFFFF, -(2**40)])
     @pytest.mark.parametrize("position", [2, 5, 6, -1, -4, 10**20])
-    def test_doesNotFit(self, position: int) -> None:
+    def test_doesNotFit(self, source: int, position: int) -> None:
         b = buf(b"\x01" * 5)
         raisesUnchanged(
             TiBoundsError,
-            lambda: Codec.encodeNumber(source=7, dest=b, type="int", position=position),
+            lambda: Codec.encodeNumber(source=source, dest=b, type="int", position=position),
             b,
             match="position",
         )

@@ -109,15 +109,17 @@ class _Slow(Exception):
     """Leave a fast path for the checked one."""
 
 
-# The fast paths. For each type: (pack_into, width, mask, limit) -- integer
-# types keep the low bits of an int (mask), float types take an int or float
-# within +-limit -- and the unpack_from. Everything else (floats for integer
-# types, NaN, infinities, out-of-range numbers) takes the checked path:
-# struct zero-fills its target before it packs, so pack_into must never be
-# called with a value it could refuse. The byte orders are recognised by
-# identity (small integers are shared objects); anything else, equal or not,
-# takes the checked path.
-_FastPack = tuple[Callable[..., None], int, "int | None", float]
+# The fast paths. For each type: (pack_into, width, mask, limit,
+# unsigned pack_into) -- integer types pack an int with the signed struct and,
+# when it refuses a value outside the signed range, the low bits (mask) with
+# the unsigned one; float types take an int or float within +-limit -- and the
+# unpack_from. Everything else (floats for integer types, NaN, infinities,
+# out-of-range floats) takes the checked path: struct zero-fills its target
+# before it packs, so a pack that may be refused must be followed by one that
+# cannot be (the unsigned pack of the low bits) or never be tried. The byte
+# orders are recognised by identity (small integers are shared objects);
+# anything else, equal or not, takes the checked path.
+_FastPack = tuple[Callable[..., None], int, "int | None", float, Callable[..., None]]
 _FastUnpack = Callable[..., tuple[Any, ...]]
 _FLOAT_LIMITS: Final = {
     TYPE_FLOAT: struct.unpack("<f", b"\xff\xff\x7f\x7f")[0],
@@ -127,7 +129,13 @@ _FLOAT_LIMITS: Final = {
 
 def _fastPack(order: int) -> dict[str, _FastPack]:
     return {
-        name: (n.unsigned.pack_into, n.width, n.mask, _FLOAT_LIMITS.get(name, 0.0))
+        name: (
+            n.signed.pack_into,
+            n.width,
+            n.mask,
+            _FLOAT_LIMITS.get(name, 0.0),
+            n.unsigned.pack_into,
+        )
         for name, n in _NUMBERS[order].items()
     }
 
@@ -499,28 +507,34 @@ class CodecModule:
         if params is None and not unknown and dest.__class__ is Buffer:
             try:
                 if byteOrder is _MISSING:
-                    pack, width, mask, limit = _FAST_PACK_NATIVE[type]
+                    pack, width, mask, limit, packUnsigned = _FAST_PACK_NATIVE[type]
                 elif byteOrder is _BIG:
-                    pack, width, mask, limit = _FAST_PACK_BIG[type]
+                    pack, width, mask, limit, packUnsigned = _FAST_PACK_BIG[type]
                 elif byteOrder is _LITTLE:
-                    pack, width, mask, limit = _FAST_PACK_LITTLE[type]
+                    pack, width, mask, limit, packUnsigned = _FAST_PACK_LITTLE[type]
                 elif byteOrder is None:
-                    pack, width, mask, limit = _FAST_PACK_NATIVE[type]
+                    pack, width, mask, limit, packUnsigned = _FAST_PACK_NATIVE[type]
+                else:
+                    raise _Slow
+                if position is _MISSING:
+                    at = 0
+                elif position.__class__ is int and position >= 0:
+                    at = position
                 else:
                     raise _Slow
                 cls = source.__class__
                 if cls is int and mask is not None:
-                    value = source & mask
-                elif (cls is float or cls is int) and mask is None and -limit <= source <= limit:
-                    value = source
-                else:
-                    raise _Slow
-                if position is _MISSING:
-                    pack(dest._data, 0, value)
-                    return width
-                if position.__class__ is int and position >= 0:
-                    pack(dest._data, position, value)
-                    return position + width
+                    try:
+                        pack(dest._data, at, source)
+                    except struct.error:
+                        # Outside the signed range (or the buffer, which the
+                        # unsigned pack refuses too, writing nothing): the low
+                        # bits, as unsigned, over the zeros the refused pack left.
+                        packUnsigned(dest._data, at, source & mask)
+                    return at + width
+                if (cls is float or cls is int) and mask is None and -limit <= source <= limit:
+                    pack(dest._data, at, source)
+                    return at + width
             except _FAST_FAILURES:
                 pass
         return _encodeNumber(
