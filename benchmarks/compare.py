@@ -306,7 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help="comma list of server names (default all)",
     )
-    parser.add_argument("--out", default=None, help="keep the raw logs in this directory")
+    parser.add_argument(
+        "--out", default=None, help="keep the raw logs in this directory (new or empty)"
+    )
     parser.add_argument("--json", default=None, help="also write the results here as JSON")
     parser.add_argument("--no-codec", action="store_true", help="skip the codec benchmarks")
     parser.add_argument(
@@ -315,6 +317,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick and "--rounds" not in (argv if argv is not None else sys.argv):
         args.rounds = 1
+    if args.out is not None and os.path.isdir(args.out) and os.listdir(args.out):
+        # The table is made from every log in the directory: an earlier run's
+        # logs would be counted as runs of this one.
+        parser.error(f"--out {args.out!r} is not empty: give a new or empty directory")
     for tool in ("gcc", "taskset") if args.pin != "none" else ("gcc",):
         if shutil.which(tool) is None:
             parser.error(f"{tool} is needed")
