@@ -188,6 +188,17 @@ class TestEncodeNumber:
             match="large",
         )
 
+    @pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, -0.0, 5e-324])
+    @pytest.mark.parametrize("order", [BE, LE])
+    def test_doubleTakesEveryFloat(self, value: float, order: int) -> None:
+        b = buf(b"\x01" * 9)
+        assert (
+            Codec.encodeNumber(source=value, dest=b, type="double", position=1, byteOrder=order)
+            == 9
+        )
+        fmt = (">" if order == BE else "<") + "d"
+        assert bytes(b) == b"\x01" + struct.pack(fmt, value)
+
     def test_defaults(self) -> None:
         b = createBuffer(length=4)
         assert Codec.encodeNumber(source=1, dest=b, type="int") == 4

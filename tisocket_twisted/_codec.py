@@ -109,16 +109,16 @@ class _Slow(Exception):
     """Leave a fast path for the checked one."""
 
 
-# The fast paths. For each type: (pack_into, width, mask, limit,
-# unsigned pack_into) -- integer types pack an int with the signed struct and,
-# when it refuses a value outside the signed range, the low bits (mask) with
-# the unsigned one; float types take an int or float within +-limit -- and the
-# unpack_from. Everything else (floats for integer types, NaN, infinities,
-# out-of-range floats) takes the checked path: struct zero-fills its target
-# before it packs, so a pack that may be refused must be followed by one that
-# cannot be (the unsigned pack of the low bits) or never be tried. The byte
-# orders are recognised by identity (small integers are shared objects);
-# anything else, equal or not, takes the checked path.
+# The fast paths. For each type: (pack_into, width, mask, limit, unsigned
+# pack_into) -- integer types pack an int with the signed struct and, when it
+# refuses a value outside the signed range, the low bits (mask) with the
+# unsigned one; double takes any float, and the float types an int or float
+# within +-limit -- and the unpack_from. Everything else (floats for integer
+# types, out-of-range numbers for float types) takes the checked path: struct
+# zero-fills its target before it packs, so a pack that may be refused must be
+# followed by one that cannot be (the unsigned pack of the low bits) or never
+# be tried. The byte orders are recognised by identity (small integers are
+# shared objects); anything else, equal or not, takes the checked path.
 _FastPack = tuple[Callable[..., None], int, "int | None", float, Callable[..., None]]
 _FastUnpack = Callable[..., tuple[Any, ...]]
 _FLOAT_LIMITS: Final = {
@@ -523,16 +523,20 @@ class CodecModule:
                 else:
                     raise _Slow
                 cls = source.__class__
-                if cls is int and mask is not None:
-                    try:
-                        pack(dest._data, at, source)
-                    except struct.error:
-                        # Outside the signed range (or the buffer, which the
-                        # unsigned pack refuses too, writing nothing): the low
-                        # bits, as unsigned, over the zeros the refused pack left.
-                        packUnsigned(dest._data, at, source & mask)
-                    return at + width
-                if (cls is float or cls is int) and mask is None and -limit <= source <= limit:
+                if mask is not None:
+                    if cls is int:
+                        try:
+                            pack(dest._data, at, source)
+                        except struct.error:
+                            # Outside the signed range (or the buffer, which the
+                            # unsigned pack refuses too, writing nothing): the low
+                            # bits, as unsigned, over the zeros the refused pack left.
+                            packUnsigned(dest._data, at, source & mask)
+                        return at + width
+                elif (cls is float and width == 8) or (
+                    (cls is float or cls is int) and -limit <= source <= limit
+                ):
+                    # A double takes every float (infinities and NaN too).
                     pack(dest._data, at, source)
                     return at + width
             except _FAST_FAILURES:
