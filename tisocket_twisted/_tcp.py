@@ -965,13 +965,7 @@ class TCPSocket(IOStreamBase):
 
     @noDelay.setter
     def noDelay(self, value: bool) -> None:
-        flag = _checkBool("noDelay", value)
-
-        def apply() -> None:
-            self._noDelay = flag
-            self._applyTcpOption("setTcpNoDelay", flag)
-
-        self._set("noDelay", apply, False)
+        self._setTcpOption("noDelay", "setTcpNoDelay", value)
 
     @property
     def keepAlive(self) -> bool:
@@ -980,13 +974,7 @@ class TCPSocket(IOStreamBase):
 
     @keepAlive.setter
     def keepAlive(self, value: bool) -> None:
-        flag = _checkBool("keepAlive", value)
-
-        def apply() -> None:
-            self._keepAlive = flag
-            self._applyTcpOption("setTcpKeepAlive", flag)
-
-        self._set("keepAlive", apply, False)
+        self._setTcpOption("keepAlive", "setTcpKeepAlive", value)
 
     @property
     def readHighWaterMark(self) -> int:
@@ -1052,6 +1040,16 @@ class TCPSocket(IOStreamBase):
         """Port of the peer, or None."""
         address = self._address("getPeer")
         return getattr(address, "port", None)
+
+    def _setTcpOption(self, name: str, method: str, value: bool) -> None:
+        """Set the option property C{name}; applied at once (C{method}) when connected."""
+        flag = _checkBool(name, value)
+
+        def apply() -> None:
+            setattr(self, "_" + name, flag)
+            self._applyTcpOption(method, flag)
+
+        self._set(name, apply, False)
 
     def _applyTcpOption(self, method: str, flag: bool) -> None:
         conn = self._conn
