@@ -45,6 +45,7 @@ from tisocket_twisted import (
 from tisocket_twisted._inbox import ChunkStream, Inbox
 from tisocket_twisted._stream import _Pump
 from tisocket_twisted._tcp import _Conn
+from tisocket_twisted.testing import connectedPair
 
 CONNECTED = SocketState.CONNECTED
 LISTENING = SocketState.LISTENING
@@ -94,12 +95,10 @@ async def connected(reactor: Any, port: int, host: str = "127.0.0.1", **options:
 
 
 async def pair(reactor: Any, **inboundOptions: Any) -> tuple[TCPSocket, TCPSocket, TCPSocket]:
-    """A listener, a connected client and the accepted inbound socket."""
+    """A listener, a connected client and the accepted inbound socket (the toolkit's pair)."""
     server = listener(reactor, **inboundOptions)
-    accepting = server.accept()
-    client = await connected(reactor, server.port)  # type: ignore[arg-type]
-    event = await within(accepting, reactor)
-    return server, client, event.inbound
+    sockets = await connectedPair(reactor, listener=server, timeout=WAIT)
+    return server, sockets.client, sockets.inbound
 
 
 async def closeAll(reactor: Any, *sockets: TCPSocket) -> None:

@@ -26,6 +26,7 @@ from tisocket_twisted import (
     createTCP,
 )
 from tisocket_twisted._inbox import Inbox
+from tisocket_twisted.testing import connectedPair, listeningSocket
 
 CONNECTED = SocketState.CONNECTED
 LISTENING = SocketState.LISTENING
@@ -56,13 +57,10 @@ def consumerAdded(monkeypatch: Any, sock: TCPSocket) -> Deferred[None]:
 
 
 async def pair(reactor: Any, **options: Any) -> tuple[TCPSocket, TCPSocket, TCPSocket]:
-    server = createTCP(host="127.0.0.1", port=0, **options)
-    server.listen()
-    accepting = server.accept()
-    client = createTCP(host="127.0.0.1", port=server.port)
-    await within(client.connect(), reactor)
-    inbound = (await within(accepting, reactor)).inbound
-    return server, client, inbound
+    """A listener, a connected client and the accepted inbound socket (the toolkit's pair)."""
+    server = listeningSocket(reactor, **options)
+    sockets = await connectedPair(reactor, listener=server, timeout=WAIT)
+    return server, sockets.client, sockets.inbound
 
 
 async def closeAll(reactor: Any, *sockets: TCPSocket) -> None:

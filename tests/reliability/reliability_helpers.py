@@ -19,6 +19,7 @@ from twisted.internet.defer import Deferred
 from twisted.internet.threads import deferToThread
 
 from tisocket_twisted import ErrorEvent, TCPSocket, createTCP
+from tisocket_twisted.testing import connectedPair
 
 #: Upper bound of any single wait in the suite.
 WAIT = 60.0
@@ -75,12 +76,10 @@ async def connected(reactor: Any, port: int, **options: Any) -> TCPSocket:
 
 
 async def pair(reactor: Any, **listenOptions: Any) -> tuple[TCPSocket, TCPSocket, TCPSocket]:
-    """A listener, a connected client and the accepted inbound socket."""
+    """A listener, a connected client and the accepted inbound socket (the toolkit's pair)."""
     server = listener(**listenOptions)
-    accepting = server.accept()
-    client = await connected(reactor, server.port)  # type: ignore[arg-type]
-    event = await within(accepting, reactor)
-    return server, client, event.inbound
+    sockets = await connectedPair(reactor, listener=server, timeout=WAIT)
+    return server, sockets.client, sockets.inbound
 
 
 async def closeAll(reactor: Any, *sockets: TCPSocket) -> None:
