@@ -38,6 +38,7 @@ class Abuser(Protocol):
     def __init__(self, rng: random.Random) -> None:
         self.rng = rng
         self.done: Deferred[None] = Deferred()
+        self.abortCall: Any = None
 
     def connectionMade(self) -> None:
         rng = self.rng
@@ -49,13 +50,19 @@ class Abuser(Protocol):
             transport.abortConnection()
         elif how == "halfClose":
             transport.loseWriteConnection()
-            transport.reactor.callLater(0, transport.abortConnection)
+            self.abortCall = transport.reactor.callLater(0, transport.abortConnection)
         elif how == "close":
             transport.loseConnection()
         else:
-            transport.reactor.callLater(rng.random() / 50, transport.abortConnection)
+            self.abortCall = transport.reactor.callLater(
+                rng.random() / 50, transport.abortConnection
+            )
 
     def connectionLost(self, reason: Failure = Failure(ConnectionDone())) -> None:  # noqa: B008
+        # The server may close first (greeting, daytime): the abort is moot, and
+        # its timer must not outlive the test (the clean-reactor check).
+        if self.abortCall is not None and self.abortCall.active():
+            self.abortCall.cancel()
         self.done.callback(None)
 
 
