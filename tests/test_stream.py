@@ -20,7 +20,7 @@ import pytest
 import pytest_twisted
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from twisted.internet.defer import Deferred
+from twisted.internet.defer import Deferred, fail
 from twisted.internet.task import Clock
 from twisted.logger import capturedLogs
 
@@ -1299,6 +1299,22 @@ class TestPumpAsync:
             settle(clock)
         assert [e.bytesProcessed for e in handler.events] == [2, 2, -1]
         assert sum(1 for e in logs if "log_failure" in e) == 3  # the last call too
+
+    def test_handlerAlreadyFailedDeferredIsLoggedAndGoesOn(self, clock: Clock) -> None:
+        handler = Handler()
+
+        def failed(event: PumpEvent) -> Deferred[None]:
+            handler(event)
+            return fail(ZeroDivisionError("boom"))
+
+        with capturedLogs() as logs:
+            Stream.pump(reader(b"abcd", clock), failed, 2, True)
+            settle(clock)
+        assert [e.bytesProcessed for e in handler.events] == [2, 2, -1]
+        failures = [e for e in logs if "log_failure" in e]
+        assert len(failures) == 3
+        assert all(e["log_failure"].check(ZeroDivisionError) for e in failures)
+        assert all(e["what"] == "pump" for e in failures)
 
     def test_asyncHandlerPausesThePump(self, clock: Clock) -> None:
         gate: Deferred[None] = Deferred()

@@ -108,12 +108,21 @@ def userDeferred(what: str, result: object) -> Deferred[object] | None:
     L{Deferred} (of a Deferred or an awaitable) whose failure is logged, or
     L{None}.
     """
-    if not isinstance(result, Deferred):
-        if not isawaitable(result):
-            return None
-        result = ensureDeferred(cast(Any, result))
-    return result.addErrback(_logFailure, what)
+    waiting = asDeferred(result)
+    if waiting is None:
+        return None
+    return waiting.addErrback(logFailure, what)
 
 
-def _logFailure(failure: Failure, what: str) -> None:
+def asDeferred(result: object) -> Deferred[object] | None:
+    """C{result} itself if a L{Deferred}, an awaitable as one, anything else L{None}."""
+    if isinstance(result, Deferred):
+        return result
+    if isawaitable(result):
+        return ensureDeferred(cast(Any, result))
+    return None
+
+
+def logFailure(failure: Failure, what: str) -> None:
+    """Log C{failure}, which the Deferred returned by a user C{what} callback fired with."""
     libraryLog.failure("Failure from the Deferred of user {what} callback", failure, what=what)

@@ -45,6 +45,7 @@ from collections.abc import Callable
 from typing import Any, Literal, TypeVar, cast, overload
 
 from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
 from ._args import checkCallable, checkInt, mergeOptions, require, trustConsumerType
 from ._blob import Blob, shortRepr
@@ -61,7 +62,7 @@ from ._iostream import (
     readIntoBuffer,
     writeFromBuffer,
 )
-from ._log import callUser, libraryLog, userDeferred
+from ._log import asDeferred, callUser, libraryLog, logFailure
 from ._threads import inReactorThread
 
 __all__ = ["Stream", "StreamModule"]
@@ -176,7 +177,9 @@ def _viewHeld() -> Failed:
 
 
 def _resume(result: object, producer: ChunkProducer) -> None:
-    """Resume C{producer} once a handler's Deferred has fired."""
+    """Resume C{producer} once a handler's Deferred has fired (logging its failure)."""
+    if isinstance(result, Failure):
+        logFailure(result, "pump")
     producer.resumeProducing()
 
 
@@ -217,14 +220,19 @@ class _Pump:
             return
         if result is None:
             return
-        waiting = userDeferred("pump", result)
-        if waiting is not None and not waiting.called:
-            # Backpressure: a handler that returns a Deferred (or is async) gets
-            # no further chunk until it has fired.
-            producer = self.producer
-            assert producer is not None
-            producer.pauseProducing()
-            waiting.addBoth(_resume, producer)
+        waiting = result if isinstance(result, Deferred) else asDeferred(result)
+        if waiting is None:
+            return
+        if waiting.called:
+            waiting.addErrback(logFailure, "pump")
+            return
+        # Backpressure: a handler that returns a Deferred (or is async) gets no
+        # further chunk until it has fired. One callback logs a failure (as
+        # userDeferred would) and resumes.
+        producer = self.producer
+        assert producer is not None
+        producer.pauseProducing()
+        waiting.addBoth(_resume, producer)
 
     def chunksEnded(self, failed: Failed | None) -> None:
         event = PumpEvent(self.source, Buffer._wrap(bytearray()), -1, self.total, failed)
