@@ -211,7 +211,6 @@ async def test_echoThroughPumpAndWrite(reactor: Any) -> None:
     assert (await within(clientPump, reactor)).success
     await closeAll(reactor, inbound, server)
     assert inbound.state is CLOSED and server.state is CLOSED
-    await deferLater(reactor, 0, lambda: None)
     assert fdCount() == before
 
 
@@ -446,7 +445,6 @@ async def test_gatingWithASmallQueue(reactor: Any) -> None:
     results = await within(DeferredList(greeted), reactor)
     assert all(ok and event.totalBytesProcessed == 5 for ok, event in results)
     await closeAll(reactor, *clients, *inbounds, server)
-    await deferLater(reactor, 0, lambda: None)
     assert fdCount() == before
 
 
@@ -687,7 +685,6 @@ async def test_socketsAreReleasedAfterClose(reactor: Any) -> None:
         server, client, inbound = await pair(reactor)
         client.write(createBuffer(value="x"))
         await gatherResults([client.close(), inbound.close(), server.close()])
-    await deferLater(reactor, 0, lambda: None)
     assert fdCount() == before
     readers = set(reactor.getReaders())
     assert not any(
