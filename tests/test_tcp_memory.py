@@ -451,8 +451,9 @@ def test_reconnectFromErrorAndClosed() -> None:
         None, Failure(twistedError.ConnectionRefusedError(osError=errno.ECONNREFUSED))
     )
     assert sock.state is ERROR
-    sock.port = 4322
+    sock.port = PEER_PORT + 1  # settable again in ERROR; the next connect uses it
     sock.connect()
+    assert reactor.tcpClients[1][:2] == ("127.0.0.1", PEER_PORT + 1)
     protocol = reactor.tcpClients[1][2].buildProtocol(None)
     protocol.makeConnection(StringTransport())
     assert sock.state is CONNECTED
