@@ -46,8 +46,8 @@ LISTENING = SocketState.LISTENING
 CLOSED = SocketState.CLOSED
 ERROR = SocketState.ERROR
 
-#: Where the client sockets of these tests connect. Nothing binds or listens
-#: on it: a MemoryReactorClock only records the connectTCP call. (A connect
+#: The port these tests connect to (or ask a listener for). Nothing binds or listens
+#: on it: a MemoryReactorClock only records connectTCP and listenTCP. (A connect
 #: needs a port from 1 to 65535, so port 0 does not apply here.)
 PEER_PORT = 4321
 
@@ -842,9 +842,9 @@ def test_listenDefaults() -> None:
     assert (port, backlog, interface) == (0, 511, "127.0.0.1")
     assert isinstance(factory, TCPServerFactory)
     assert sock.state is LISTENING
-    custom = createTCP(host="::1", port=8080, listenQueueSize=7, reactor=reactor)
+    custom = createTCP(host="::1", port=PEER_PORT, listenQueueSize=7, reactor=reactor)
     custom.listen()
-    assert reactor.tcpServers[1][0] == 8080
+    assert reactor.tcpServers[1][0] == PEER_PORT
     assert reactor.tcpServers[1][2:] == (7, "::1")
 
 
