@@ -18,13 +18,13 @@ runs alternate so that a busy machine slows both alike.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 import timeit
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from _cli import runMain
 
 __all__ = ["Case", "Result", "cases", "main", "runBenchmarks"]
 
@@ -239,17 +239,7 @@ def formatTable(results: Sequence[Result]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmarks and print a table (or JSON with C{--json})."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--repeat", type=int, default=5, help="runs per statement (best counts)")
-    parser.add_argument("--number", type=int, default=None, help="calls per run (default: auto)")
-    parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    args = parser.parse_args(argv)
-    results = runBenchmarks(number=args.number, repeat=args.repeat)
-    if args.json:
-        print(json.dumps([r.asDict() for r in results], indent=2))
-    else:
-        print(formatTable(results))
-    return 0
+    return runMain(__doc__, argv, 5, runBenchmarks, formatTable)
 
 
 if __name__ == "__main__":

@@ -35,8 +35,6 @@ add in a real server, so the throughput ratios of L{compare} are larger.
 
 from __future__ import annotations
 
-import argparse
-import json
 import socket
 import sys
 import time
@@ -44,6 +42,8 @@ import timeit
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from _cli import runMain
 
 __all__ = ["Result", "formatTable", "main", "runBenchmarks"]
 
@@ -307,17 +307,7 @@ def formatTable(results: Sequence[Result]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print the table (or JSON)."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--repeat", type=int, default=7, help="runs per row (best kept)")
-    parser.add_argument("--number", type=int, default=None, help="operations per run")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    args = parser.parse_args(argv)
-    results = runBenchmarks(repeat=args.repeat, number=args.number)
-    if args.json:
-        print(json.dumps([r.asDict() for r in results], indent=2))
-    else:
-        print(formatTable(results))
-    return 0
+    return runMain(__doc__, argv, 7, runBenchmarks, formatTable)
 
 
 if __name__ == "__main__":
