@@ -220,7 +220,7 @@ class _Pump:
             return
         if result is None:
             return
-        waiting = result if isinstance(result, Deferred) else asDeferred(result)
+        waiting = asDeferred(result)
         if waiting is None:
             return
         if waiting.called:
