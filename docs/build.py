@@ -181,6 +181,7 @@ ABOVE_BYTES = {
     "_bufferstream",
     "_stream",
     "_inbox",
+    "_connection",
     "_tcp",
     "_protocol",
     "_tap",
@@ -188,6 +189,10 @@ ABOVE_BYTES = {
     "testing",
     "_pytest_plugin",
 }
+
+
+#: The socket modules, which C{_stream} must not import (a socket is just an IOStream).
+SOCKETS = {"_connection", "_tcp", "_protocol"}
 
 
 def _isTypeChecking(node: ast.If) -> bool:
@@ -246,8 +251,8 @@ def importRuleViolations() -> list[str]:
             importedBy.setdefault(target, set()).add(name)
         if name in BYTE_LAYER and ours & ABOVE_BYTES:
             problems.append(f"{name} (byte layer) imports {sorted(ours & ABOVE_BYTES)}")
-        if name == "_stream" and ours & {"_tcp", "_protocol"}:
-            problems.append(f"_stream imports {sorted(ours & {'_tcp', '_protocol'})}")
+        if name == "_stream" and ours & SOCKETS:
+            problems.append(f"_stream imports {sorted(ours & SOCKETS)}")
         if topLevel & {"twisted.internet.reactor", "twisted.internet.reactor.reactor"}:
             problems.append(f"{name} imports the global reactor at import time")
     if importedBy.get("_apps", set()) - {"_tap"}:

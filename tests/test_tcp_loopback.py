@@ -42,9 +42,9 @@ from tisocket_twisted import (
     createBuffer,
     createTCP,
 )
+from tisocket_twisted._connection import _Conn
 from tisocket_twisted._inbox import ChunkStream, Inbox
 from tisocket_twisted._stream import _Pump
-from tisocket_twisted._tcp import _Conn
 from tisocket_twisted.testing import connectedPair
 
 CONNECTED = SocketState.CONNECTED

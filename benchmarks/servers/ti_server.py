@@ -48,9 +48,9 @@ def main() -> None:
         sys.exit(f"--idiom must be sock or stream, got {idiom!r}")
     if "--plain-read" in flags:
         # For measuring what receiving into bytearrays saves: Twisted's own doRead.
-        import tisocket_twisted._tcp
+        import tisocket_twisted._connection
 
-        tisocket_twisted._tcp._readIntoBytearrays = lambda *args: False  # type: ignore[assignment]
+        tisocket_twisted._connection._readIntoBytearrays = lambda *args: False  # type: ignore[assignment]
     Stream = Ti.Stream
 
     def serveEcho(sock):  # type: ignore[no-untyped-def]

@@ -23,7 +23,7 @@ from reliability_helpers import Gate, closeAll, inThread, listener, pair, socket
 from twisted.internet import reactor as _reactor
 from twisted.internet.defer import Deferred, gatherResults
 
-from tisocket_twisted import SocketState, _tcp, createBuffer
+from tisocket_twisted import SocketState, _connection, createBuffer
 
 CLOSED = SocketState.CLOSED
 MiB = 1024 * 1024
@@ -112,7 +112,7 @@ async def test_lingerIsBoundedWhenThePeerNeverReads(
     reactor: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A peer that never reads nor closes: close() gives up after LINGER_TIMEOUT."""
-    monkeypatch.setattr(_tcp, "LINGER_TIMEOUT", 0.3)
+    monkeypatch.setattr(_connection, "LINGER_TIMEOUT", 0.3)
     before = socketFdCount()
     server = listener(readHighWaterMark=1024)
     accepting = server.accept()

@@ -24,7 +24,7 @@ from tisocket_twisted import (
     TCPSocket,
     Ti,
     TiSocketError,
-    _tcp,
+    _connection,
     createBuffer,
 )
 
@@ -226,14 +226,14 @@ async def test_peerResetEndsAWriteBlockedInAThread(reactor: Any, monkeypatch: An
     server, client, inbound = await pair(reactor, readHighWaterMark=1024)
     clientConn = client._conn
     backedUp: Deferred[None] = Deferred()
-    pauseProducing = _tcp._Conn.pauseProducing
+    pauseProducing = _connection._Conn.pauseProducing
 
     def tellBackedUp(conn: Any) -> None:
         pauseProducing(conn)
         if conn is clientConn and not backedUp.called:
             backedUp.callback(None)
 
-    monkeypatch.setattr(_tcp._Conn, "pauseProducing", tellBackedUp)
+    monkeypatch.setattr(_connection._Conn, "pauseProducing", tellBackedUp)
 
     def writer() -> str:
         big = createBuffer(length=64 * 1024 * 1024)

@@ -1,0 +1,552 @@
+"""
+One connection of a L{TCPSocket<tisocket_twisted._tcp.TCPSocket>}: L{_Conn}.
+
+A socket has one connection at a time (a closed one may still be flushing
+when the socket reconnects). The connection holds the transport and the
+protocol, the L{Inbox} of received data, and the write bookkeeping:
+
+  - B{Reads}: on a plain TCP transport the connection is the transport's
+    C{doRead} (L{_Conn.doRead}), which receives straight into fresh
+    C{bytearray}s and hands them to the inbox. Past the inbox's high-water
+    mark, or while the socket waits in the accept queue, the transport stops
+    reading (L{_Conn.pauseReading}).
+  - B{Writes}: the connection is the transport's streaming producer, so the
+    transport says when its buffer passes its high-water mark (pause) and when
+    it has drained (resume). A write made below the mark is complete; its
+    C{done} runs at the end of the current delivery or on the next reactor
+    turn, batched, never before the write returns. A write made while paused
+    completes on resume, or the socket fails after its write timeout.
+  - B{Closing}: at the end of stream, or lingering (as nginx's
+    C{lingering_close}) when the peer has not ended its side: see
+    L{_Conn.loseConnection} and L{LINGER_TIMEOUT}.
+
+It reports to its socket through a handful of the socket's attributes and
+methods (its state, C{_conn}, C{_writeTimedOut}); the socket owns every
+decision about its state.
+"""
+
+from __future__ import annotations
+
+import errno
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from twisted.internet import tcp as _tcpModule
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IPushProducer
+from twisted.internet.main import CONNECTION_DONE, CONNECTION_LOST
+from twisted.internet.protocol import connectionDone
+from zope.interface import implementer
+
+from ._constants import SocketState
+from ._events import Failed
+from ._inbox import Inbox
+from ._log import libraryLog
+from ._protocol import TCPProtocol
+
+if TYPE_CHECKING:
+    from ._tcp import TCPSocket
+
+__all__ = ["LINGER_TIMEOUT", "DoneCallback"]
+
+CONNECTED = SocketState.CONNECTED
+CLOSED = SocketState.CLOSED
+
+# Why a connection's reading is paused (a bit mask).
+_QUEUED = 1  # waiting in the accept queue
+_FULL = 2  # inbox at its high-water mark
+
+#: What a write reports with once it is complete (L{None}) or has failed.
+DoneCallback = Callable[[Failed | None], None]
+
+
+def _callDone(done: DoneCallback, failed: Failed | None) -> None:
+    try:
+        done(failed)
+    except Exception:
+        libraryLog.failure("Exception in a write completion")
+
+
+def _ignoreDone(failed: Failed | None) -> None:
+    """The completion of a synchronous write made in the reactor thread."""
+
+
+#: Reads smaller than this use a buffer of this size next time (see L{_Conn.doRead}).
+_SMALL_READ = 8192
+
+
+def _readIntoBytearrays(transport: Any, conn: _Conn) -> bool:
+    """
+    Make C{conn} the C{doRead} of a plain TCP transport (see L{_Conn.doRead});
+    False where it does not apply.
+    """
+    if not isinstance(transport, _tcpModule.Connection) or transport.TLS:
+        return False
+    if not hasattr(getattr(transport, "socket", None), "recv_into"):
+        return False
+    transport.doRead = conn  # type: ignore[method-assign]
+    return True
+
+
+#: Seconds a lingering close waits, after its FIN, for the peer (see L{_Conn.loseConnection}).
+LINGER_TIMEOUT = 30.0
+_LINGER_FIRST_POLL = 0.002
+_LINGER_MAX_POLL = 0.25
+
+
+def _canLinger(transport: Any) -> bool:
+    """Whether C{transport} is a plain TCP connection that can half-close."""
+    return (
+        isinstance(transport, _tcpModule.Connection)
+        and not transport.TLS
+        and hasattr(transport, "loseWriteConnection")
+        and hasattr(transport, "socket")
+    )
+
+
+def _unacknowledged(transport: Any) -> int:
+    """
+    Bytes sent on C{transport}'s OS socket that the peer has not acknowledged
+    (Linux C{SIOCOUTQ}); 0 where the OS cannot tell.
+    """
+    if not sys.platform.startswith("linux"):
+        return 0
+    try:
+        import fcntl
+        import termios
+
+        raw = fcntl.ioctl(transport.socket.fileno(), termios.TIOCOUTQ, b"\0\0\0\0")
+    except (ImportError, OSError, AttributeError, ValueError):
+        return 0
+    return int.from_bytes(raw, sys.byteorder, signed=True)
+
+
+@implementer(IPushProducer)
+class _Conn:
+    """
+    One connection of a socket: its protocol and transport, its inbox, and the
+    write-side bookkeeping. It is the transport's streaming producer (the
+    transport pauses and resumes it around its write buffer's high-water
+    mark) and the inbox's owner.
+    """
+
+    __slots__ = (
+        "aborted",
+        "bytesWritten",
+        "closeWaiters",
+        "closing",
+        "completed",
+        "completionCall",
+        "dispatching",
+        "inbox",
+        "lingerCall",
+        "lingerDeadline",
+        "lingering",
+        "lost",
+        "protocol",
+        "reactor",
+        "readInto",
+        "readPauses",
+        "readSize",
+        "registered",
+        "socket",
+        "transport",
+        "waiters",
+        "writePaused",
+        "writeTimeout",
+        "writeTimer",
+    )
+
+    def __init__(
+        self,
+        socket: TCPSocket,
+        protocol: TCPProtocol,
+        reactor: Any,
+        highWaterMark: int,
+        writeTimeout: float | None,
+    ) -> None:
+        self.socket: TCPSocket | None = socket
+        self.protocol: TCPProtocol | None = protocol
+        transport: Any = protocol.transport
+        self.transport = transport
+        self.reactor = reactor
+        self.inbox = Inbox(self, highWaterMark, reactor)
+        self.writeTimeout = writeTimeout
+        self.bytesWritten = 0
+        self.readPauses = 0
+        self.writePaused = False
+        # Lists made when first needed (fewer objects per connection for the GC).
+        self.waiters: list[DoneCallback] | None = None  # writes waiting for the transport to drain
+        self.completed: list[DoneCallback] | None = None  # writes handed over, not yet reported
+        self.completionCall: Any = None
+        self.writeTimer: Any = None
+        self.dispatching = 0
+        self.closing = False  # closed (or failed) locally; waiting for connectionLost
+        self.aborted = False
+        self.lost = False  # connectionLost has happened
+        self.closeWaiters: list[Deferred[None]] | None = None
+        self.registered = False
+        # A lingering close (see loseConnection): half-closed, discarding input.
+        self.lingering = False
+        self.lingerCall: Any = None
+        self.lingerDeadline = 0.0
+        self.readInto = False
+        self.readSize = _SMALL_READ
+        # Receive into bytearrays where the transport allows it (received data
+        # then comes straight to the inbox, unless the protocol's class
+        # overrides dataReceived), and register as the transport's producer.
+        if type(protocol).dataReceived is TCPProtocol.dataReceived:
+            self.readInto = _readIntoBytearrays(transport, self)
+        try:
+            transport.registerProducer(self, True)
+        except RuntimeError:
+            libraryLog.warn(
+                "The transport already has a producer; write completion is reported "
+                "at once for {socket}",
+                socket=self.socket,
+            )
+        else:
+            self.registered = True
+
+    def doRead(self) -> Any:
+        """
+        The C{doRead} of a plain TCP transport (the connection itself is
+        installed as it, so no extra object per connection): receive into a
+        new C{bytearray} and hand it straight to the inbox.
+
+        Twisted's own C{doRead} receives into a new C{bytes}; a pump must copy
+        that into the C{bytearray} behind each new Buffer, and on bulk
+        transfers that copy costs as much as the C{recv} itself. Received this
+        way, each chunk is a C{bytearray} that the inbox hands to exactly one
+        consumer, which owns it from then on (see L{ChunkConsumer}) and may
+        keep it without a copy.
+
+        After a short read the next read is short too (at most 8 KiB), and
+        goes through C{recv} plus a copy of just what arrived: a stream of
+        short messages (and the end of stream) then costs no zeroed buffer per
+        read. A new connection starts short as well (most begin with a short
+        request); a read that fills 8 KiB switches to receiving into
+        C{bufferSize} bytearrays.
+        """
+        transport = self.transport
+        size = self.readSize
+        # A bytearray, handed on as the bytes a consumer may keep (see ChunkConsumer).
+        data: Any
+        try:
+            if size > _SMALL_READ:
+                data = bytearray(size)
+                count = transport.socket.recv_into(data)
+                if count < size:
+                    del data[count:]
+            else:
+                # Short reads: zeroing a buffer costs more than copying what came.
+                received = transport.socket.recv(size)
+                count = len(received)
+                data = bytearray(received)
+        except OSError as e:
+            if e.args[0] in (errno.EWOULDBLOCK, errno.EAGAIN):
+                return None
+            return CONNECTION_LOST
+        if not count:
+            return CONNECTION_DONE
+        self.readSize = transport.bufferSize if count >= _SMALL_READ else _SMALL_READ
+        if transport.protocol is not self.protocol:
+            # The transport's protocol was wrapped or replaced (e.g. startTLS):
+            # the bytes are its to interpret.
+            transport.protocol.dataReceived(data)
+            return None
+        # received(), inlined (one call less per read).
+        self.dispatching += 1
+        try:
+            self.inbox.dataReceived(data)
+        finally:
+            self.dispatching -= 1
+        if self.completed:
+            self.flushCompletions()
+        return None
+
+    __call__ = doRead
+
+    def received(self, data: bytes) -> None:
+        """
+        Bytes arrived: into the inbox (which drops them once finished: a
+        connection the socket has moved on from has been closed).
+        """
+        self.dispatching += 1
+        try:
+            self.inbox.dataReceived(data)
+        finally:
+            self.dispatching -= 1
+        if self.completed:
+            self.flushCompletions()
+
+    # InboxOwner.
+    def inboxFull(self) -> None:
+        """The inbox reached its high-water mark."""
+        self.pauseReading(_FULL)
+
+    def inboxDrained(self) -> None:
+        """The inbox fell below half its high-water mark."""
+        self.resumeReading(_FULL)
+
+    def inboxEndDelivered(self) -> None:
+        """
+        A consumer was given the end of stream: the socket closes (CLOSED, then
+        L{closeAtEnd}) unless it allows half-open connections, is still in
+        the accept queue, or has moved on from this connection.
+        """
+        socket = self.socket
+        if (
+            socket is None
+            or socket._conn is not self
+            or socket._state is not CONNECTED
+            or socket._pendingFactory is not None
+            or (socket._allowHalfOpen and not self.lost)
+        ):
+            return
+        socket._state = CLOSED
+        self.inbox.close()
+        self.closeAtEnd()
+
+    def pauseReading(self, reason: int) -> None:
+        """Stop reading the transport for C{reason}."""
+        if not self.readPauses and not self.closing and not self.lost:
+            self.transport.pauseProducing()
+        self.readPauses |= reason
+
+    def resumeReading(self, reason: int) -> None:
+        """Read the transport again once no reason to pause is left."""
+        if self.readPauses & reason:
+            self.readPauses &= ~reason
+            if not self.readPauses and not self.closing and not self.lost:
+                self.transport.resumeProducing()
+
+    # IPushProducer: the transport's write buffer.
+    def pauseProducing(self) -> None:
+        """The transport's buffer passed its high-water mark."""
+        self.writePaused = True
+
+    def resumeProducing(self) -> None:
+        """The transport's buffer drained: every waiting write is handed over."""
+        self.writePaused = False
+        if self.writeTimer is not None:
+            self.writeTimer.cancel()
+            self.writeTimer = None
+        waiters = self.waiters
+        if waiters:
+            self.waiters = None
+            self.dispatching += 1
+            try:
+                for done in waiters:
+                    _callDone(done, None)
+            finally:
+                self.dispatching -= 1
+        if self.completed:
+            self.flushCompletions()
+
+    def stopProducing(self) -> None:
+        """The transport is going away; C{connectionLost} follows."""
+
+    # Writes.
+    def write(self, data: bytes, done: DoneCallback) -> None:
+        """Hand C{data} to the transport; C{done} runs once it is handed over."""
+        self.bytesWritten += len(data)
+        self.transport.write(data)
+        if self.writePaused and self.registered:
+            self.waitForDrain(done)
+        elif done is not _ignoreDone:
+            if self.completed is None:
+                self.completed = [done]
+            else:
+                self.completed.append(done)
+            if not self.dispatching and self.completionCall is None:
+                self.completionCall = self.reactor.callLater(0, self.flushCompletions)
+
+    def waitForDrain(self, done: DoneCallback) -> None:
+        """
+        A write made while the transport's buffer is past its high-water mark:
+        C{done} runs once it drains, within the write timeout.
+        """
+        if self.waiters is None:
+            self.waiters = [done]
+        else:
+            self.waiters.append(done)
+        if self.writeTimer is None and self.writeTimeout:
+            socket = self.socket
+            assert socket is not None  # never written to once released
+            self.writeTimer = self.reactor.callLater(
+                self.writeTimeout / 1000.0, socket._writeTimedOut, self
+            )
+
+    def flushCompletions(self) -> None:
+        """Report every write handed over so far (one batch per reactor turn)."""
+        call = self.completionCall
+        if call is not None:
+            self.completionCall = None
+            if call.active():
+                call.cancel()
+        self.dispatching += 1
+        try:
+            while self.completed:
+                batch = self.completed
+                self.completed = None
+                for done in batch:
+                    _callDone(done, None)
+        finally:
+            self.dispatching -= 1
+
+    def failWrites(self, failed: Failed) -> None:
+        """Fail the writes not yet handed over."""
+        if self.writeTimer is not None:
+            self.writeTimer.cancel()
+            self.writeTimer = None
+        waiters = self.waiters
+        self.waiters = None
+        for done in waiters or ():
+            _callDone(done, failed)
+
+    # Ending.
+    def unregister(self) -> None:
+        """Unregister from the transport (before C{loseConnection}, which waits for it)."""
+        if self.registered:
+            self.registered = False
+            if not self.lost:
+                self.transport.unregisterProducer()
+
+    def closeAtEnd(self) -> None:
+        """
+        Close after the peer's end of stream has been delivered: at once when
+        nothing is left to send, else as L{loseConnection}.
+
+        With its input ended and its write buffer empty, a plain TCP transport
+        is closed the way Twisted closes one whose protocol does not half-close
+        (C{connectionLost}, which stops reading and writing), without the extra
+        reactor turn and empty C{send} of C{loseConnection}.
+        """
+        transport = self.transport
+        if (
+            self.lost
+            or self.waiters
+            or not isinstance(transport, _tcpModule.Connection)
+            or transport.TLS
+            or not transport.connected
+            or transport.disconnecting
+            or transport.dataBuffer
+            or transport._tempDataBuffer
+        ):
+            self.loseConnection()
+            return
+        self.closing = True
+        tcp: Any = transport  # (Twisted's tcp.Connection is untyped)
+        if self.registered:  # unregister(), inlined
+            self.registered = False
+            tcp.unregisterProducer()
+        tcp.connectionLost(connectionDone)  # (it stops reading and writing first)
+
+    def loseConnection(self) -> None:
+        """
+        Close gracefully: flush what was written, then FIN.
+
+        When the peer has not ended its side yet, the close lingers (as nginx's
+        C{lingering_close}): closing an OS socket with received data still
+        unread makes the kernel send RST and drop what it still holds for the
+        peer. So the write side is half-closed (flush, then FIN), input is read
+        and discarded meanwhile, and the OS socket is closed once the peer has
+        acknowledged everything sent, or ends its side, or after
+        L{LINGER_TIMEOUT} seconds.
+        """
+        self.closing = True
+        if self.lost or self.lingering:
+            return
+        self.unregister()
+        transport = self.transport
+        if self.inbox.ended or not _canLinger(transport):
+            transport.loseConnection()
+            return
+        self.lingering = True
+        if self.readPauses:
+            transport.resumeProducing()  # read (and discard) what the peer sends
+        transport.loseWriteConnection()
+
+    def writeSideClosed(self) -> None:
+        """A lingering close flushed everything and sent FIN: wait for the peer."""
+        if not self.lingering or self.lost:
+            return
+        self.lingerDeadline = self.reactor.seconds() + LINGER_TIMEOUT
+        self.checkLinger(_LINGER_FIRST_POLL)
+
+    def checkLinger(self, interval: float) -> None:
+        """Close once the peer has acknowledged everything; poll again otherwise."""
+        self.lingerCall = None
+        if self.lost:
+            return
+        if _unacknowledged(self.transport) == 0 or self.reactor.seconds() >= self.lingerDeadline:
+            self.transport.loseConnection()
+            return
+        self.lingerCall = self.reactor.callLater(
+            interval, self.checkLinger, min(interval * 2, _LINGER_MAX_POLL)
+        )
+
+    def peerEnded(self) -> None:
+        """The peer's FIN arrived during a lingering close: nothing is unread, close."""
+        if self.lingering and not self.lost:
+            if self.lingerCall is not None:
+                self.lingerCall.cancel()
+                self.lingerCall = None
+            self.transport.loseConnection()
+
+    def abort(self) -> None:
+        """Release the connection at once (RST), dropping unsent data."""
+        self.closing = True
+        if self.lost or self.aborted:
+            return
+        self.aborted = True
+        self.unregister()
+        abort = getattr(self.transport, "abortConnection", None)
+        if abort is not None:
+            abort()
+        else:
+            self.transport.loseConnection()
+
+    def whenClosed(self) -> Deferred[None]:
+        """A Deferred that fires once the OS socket is closed."""
+        if self.lost:
+            return succeed(None)
+        d: Deferred[None] = Deferred()
+        if self.closeWaiters is None:
+            self.closeWaiters = [d]
+        else:
+            self.closeWaiters.append(d)
+        return d
+
+    def release(self, failed: Failed | None) -> None:
+        """C{connectionLost} happened: settle the writes and fire the close waiters."""
+        self.lost = True
+        self.closing = True
+        self.registered = False
+        if self.readInto:
+            self.readInto = False
+            self.transport.__dict__.pop("doRead", None)  # break the cycle through it
+        if self.writeTimer is not None:
+            self.writeTimer.cancel()
+            self.writeTimer = None
+        if self.lingerCall is not None:
+            self.lingerCall.cancel()
+            self.lingerCall = None
+        waiters = self.waiters
+        self.waiters = None
+        for done in waiters or ():
+            _callDone(done, failed)
+        closeWaiters = self.closeWaiters
+        self.closeWaiters = None
+        for d in closeWaiters or ():
+            d.callback(None)
+        # Nothing uses them after connectionLost; dropping them lets the transport
+        # and the protocol be freed by reference counting rather than by the GC.
+        self.transport = None
+        self.protocol = None
+        if self.inbox.finished:
+            # Nothing reports to the socket any more (its inbox has finished
+            # too): drop the reference back to it, for the same reason.
+            self.socket = None
