@@ -20,9 +20,10 @@ protocol, the L{Inbox} of received data, and the write bookkeeping:
     C{lingering_close}) when the peer has not ended its side: see
     L{_Conn.loseConnection} and L{LINGER_TIMEOUT}.
 
-It reports to its socket through a handful of the socket's attributes and
-methods (its state, C{_conn}, C{_writeTimedOut}); the socket owns every
-decision about its state.
+It knows its socket through a few of the socket's attributes (its state,
+C{_conn}, C{_pendingFactory}, C{_allowHalfOpen}) and C{_writeTimedOut}; the
+one state change it makes itself is to CLOSED, once the peer's end of stream
+has reached a consumer (L{_Conn.inboxEndDelivered}).
 """
 
 from __future__ import annotations
