@@ -33,6 +33,7 @@ each), hold (5000 idle connections held; server RSS per connection).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -286,6 +287,15 @@ def runRounds(args: argparse.Namespace, out: str) -> None:
                 )
 
 
+def runInProcess(moduleName: str, repeat: int, title: str) -> list[dict[str, Any]]:
+    """Run an in-process benchmark script's rows, print its table under C{title}; its data."""
+    module = importlib.import_module(moduleName)
+    results = module.runBenchmarks(repeat=repeat)
+    print(f"\n## {title}\n")
+    print(module.formatTable(results))
+    return [r.asDict() for r in results]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the comparison and print the table (and the codec micro-benchmarks)."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").strip().split("\n\n")[0])
@@ -342,20 +352,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.path.insert(0, HERE)
     layer: list[dict[str, Any]] = []
     if not args.no_layer:
-        import bench_layer
-
-        layerResults = bench_layer.runBenchmarks(repeat=3 if args.quick else 7)
-        layer = [r.asDict() for r in layerResults]
-        print("\n## Layer cost in process (process CPU time per operation, best of runs)\n")
-        print(bench_layer.formatTable(layerResults))
+        layer = runInProcess(
+            "bench_layer",
+            3 if args.quick else 7,
+            "Layer cost in process (process CPU time per operation, best of runs)",
+        )
     codec: list[dict[str, Any]] = []
     if not args.no_codec:
-        import bench_codec
-
-        results = bench_codec.runBenchmarks(repeat=3 if args.quick else 5)
-        codec = [r.asDict() for r in results]
-        print("\n## Buffer/Codec micro-benchmarks (best of runs, ns per call)\n")
-        print(bench_codec.formatTable(results))
+        codec = runInProcess(
+            "bench_codec",
+            3 if args.quick else 5,
+            "Buffer/Codec micro-benchmarks (best of runs, ns per call)",
+        )
     if args.json:
         with open(args.json, "w") as f:
             json.dump(

@@ -498,6 +498,8 @@ async def test_peerResetIsAnErrorOnce(reactor: Any) -> None:
     assert event.code == errno.ECONNRESET and event.success is False
     final = await within(pumpDone, reactor)
     assert final.success is False and final.code == errno.ECONNRESET
+    # One more reactor turn, in which a second error callback (there must be
+    # none) would come: the check is for an event that must not happen.
     await deferLater(reactor, 0, lambda: None)
     assert [state for _, state in errors] == [ERROR]
     assert inbound.state is ERROR
