@@ -223,22 +223,6 @@ class _ConnectAttempt:
             self.timer = None
 
 
-class _ArmedAccept:
-    """An C{accept()} waiting for a connection: the options for the next one."""
-
-    __slots__ = ("deferreds", "error", "timeout")
-
-    def __init__(
-        self,
-        timeout: float | None,
-        error: Callable[[Any], object] | None,
-        deferred: Deferred[TiEvent],
-    ) -> None:
-        self.timeout = timeout
-        self.error = error
-        self.deferreds = [deferred]
-
-
 @trustConsumerType
 class _BlockingRead:
     """The consumer of a blocking read made from a worker thread."""
@@ -321,7 +305,12 @@ class TCPSocket(IOStreamBase):
     _attempt: _ConnectAttempt | None = None
     _factory: TCPServerFactory | None = None
     _listeningPort: Any = None
-    _armed: _ArmedAccept | None = None
+    #: The Deferred of an C{accept()} waiting for a connection, the Deferreds
+    #: of the calls it replaced, and the options for that connection.
+    _armed: Deferred[TiEvent] | None = None
+    _armedReplaced: list[Deferred[TiEvent]] | None = None
+    _armedTimeout: float | None = None
+    _armedError: Callable[[Any], object] | None = None
     _dispatchCall: Any = None
     _listenerClosed: Deferred[None] | None = None
     #: An inbound connection not yet accepted: the factory whose queue holds it.
@@ -982,8 +971,9 @@ class TCPSocket(IOStreamBase):
             event = ErrorEvent(
                 self, Failed(errno.ECANCELED, "accept() was cancelled: the listener closed")
             )
-            for d in armed.deferreds:
+            for d in self._takeReplacedAccepts():
                 d.callback(event)
+            armed.callback(event)
         done: Deferred[None] = gatherResults(waits).addCallback(lambda _: None)
         self._listenerClosed = done
         return _follow(done)
@@ -1021,12 +1011,14 @@ class TCPSocket(IOStreamBase):
             errorCb = checkCallable(where, "error", merged.get("error"))
         d: Deferred[TiEvent] = Deferred()
         armed = self._armed
-        if armed is None:
-            self._armed = _ArmedAccept(timeout, errorCb, d)
-        else:
-            armed.timeout = timeout
-            armed.error = errorCb
-            armed.deferreds.append(d)
+        if armed is not None:  # this call replaces it: its Deferred fires too
+            if self._armedReplaced is None:
+                self._armedReplaced = [armed]
+            else:
+                self._armedReplaced.append(armed)
+        self._armed = d
+        self._armedTimeout = timeout
+        self._armedError = errorCb
         factory = self._factory
         if factory is not None and factory._pending and self._dispatchCall is None:
             self._dispatchCall = self._reactor.callLater(0, self._dispatchAccept)
@@ -1049,21 +1041,33 @@ class TCPSocket(IOStreamBase):
         armed = self._armed
         assert armed is not None
         self._armed = None
-        # The inbound socket leaves the accept queue: its options, then reading.
+        # The inbound socket leaves the accept queue: its options (a new
+        # socket has the class defaults, None), then reading.
         inbound._pendingFactory = None
-        timeout = inbound._timeout = armed.timeout
-        inbound._errorCb = armed.error
+        timeout = self._armedTimeout
         conn = inbound._conn
-        if conn is not None:
-            conn.writeTimeout = timeout
-            if conn.readPauses:
-                conn.resumeReading(_QUEUED)
+        if timeout is not None:
+            inbound._timeout = timeout
+            if conn is not None:
+                conn.writeTimeout = timeout
+        if self._armedError is not None:
+            inbound._errorCb = self._armedError
+        if conn is not None and conn.readPauses:
+            conn.resumeReading(_QUEUED)
         event = AcceptedEvent(self, inbound)
         callback = self._acceptedCb
         if callback is not None:
             callUser("accepted", callback, event)
-        for d in armed.deferreds:
-            d.callback(event)
+        if self._armedReplaced is not None:
+            for d in self._takeReplacedAccepts():
+                d.callback(event)
+        armed.callback(event)
+
+    def _takeReplacedAccepts(self) -> list[Deferred[TiEvent]]:
+        """The Deferreds of the C{accept()} calls the armed one replaced (now fired)."""
+        replaced = self._armedReplaced or []
+        self._armedReplaced = None
+        return replaced
 
     def _newInbound(self, factory: TCPServerFactory, peer: object = None) -> TCPSocket:
         """
