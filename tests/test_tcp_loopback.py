@@ -42,7 +42,6 @@ from tisocket_twisted import (
     createBuffer,
     createTCP,
 )
-from tisocket_twisted._connection import _Conn
 from tisocket_twisted._inbox import ChunkStream, Inbox
 from tisocket_twisted._stream import _Pump
 from tisocket_twisted.testing import connectedPair
@@ -699,11 +698,11 @@ async def test_socketsAreReleasedAfterClose(reactor: Any) -> None:
 @pytest_twisted.ensureDeferred
 async def test_aFinishedConnectionIsFreedWithoutTheCyclicGC(reactor: Any) -> None:
     """
-    Once an echoed connection has ended, its socket, connection, inbox, pump
+    Once an echoed connection has ended, its socket, protocol, inbox, pump
     and handle are freed by reference counting alone: nothing per connection is
     left for the cyclic garbage collector (which a busy server pays for).
     """
-    kinds = {TCPSocket, _Conn, Inbox, ChunkStream, _Pump, AcceptedEvent}
+    kinds = {TCPSocket, TCPProtocol, Inbox, ChunkStream, _Pump, AcceptedEvent}
     server = listener(reactor)
     finished, finish = fired()
     seen: set[type] = set()

@@ -1,9 +1,11 @@
 """
-One connection of a L{TCPSocket<tisocket_twisted._tcp.TCPSocket>}: L{_Conn}.
+One connection of a L{TCPSocket<tisocket_twisted._tcp.TCPSocket>}: L{_Conn},
+the machinery of the public L{TCPProtocol<tisocket_twisted._protocol.TCPProtocol>}.
 
 A socket has one connection at a time (a closed one may still be flushing
-when the socket reconnects). The connection holds the transport and the
-protocol, the L{Inbox} of received data, and the write bookkeeping:
+when the socket reconnects). The connection is the transport's protocol: it
+holds the transport, the L{Inbox} of received data, and the write
+bookkeeping:
 
   - B{Reads}: on a plain TCP transport the connection is the transport's
     C{doRead} (L{_Conn.doRead}), which receives straight into fresh
@@ -21,9 +23,10 @@ protocol, the L{Inbox} of received data, and the write bookkeeping:
     L{_Conn.loseConnection} and L{LINGER_TIMEOUT}.
 
 It knows its socket through a few of the socket's attributes (its state,
-C{_conn}, C{_pendingFactory}, C{_allowHalfOpen}) and C{_writeTimedOut}; the
-one state change it makes itself is to CLOSED, once the peer's end of stream
-has reached a consumer (L{_Conn.inboxEndDelivered}).
+C{_conn}, C{_pendingFactory}, C{_allowHalfOpen}), C{_connectionMade},
+C{_connectionLost} and C{_writeTimedOut}; the one state change it makes itself
+is to CLOSED, once the peer's end of stream has reached a consumer
+(L{_Conn.inboxEndDelivered}).
 """
 
 from __future__ import annotations
@@ -35,16 +38,16 @@ from typing import TYPE_CHECKING, Any
 
 from twisted.internet import tcp as _tcpModule
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IPushProducer
+from twisted.internet.interfaces import IHalfCloseableProtocol, IPushProducer
 from twisted.internet.main import CONNECTION_DONE, CONNECTION_LOST
-from twisted.internet.protocol import connectionDone
+from twisted.internet.protocol import Protocol, connectionDone
+from twisted.python.failure import Failure
 from zope.interface import implementer
 
 from ._constants import SocketState
 from ._events import Failed
 from ._inbox import Inbox
 from ._log import libraryLog
-from ._protocol import TCPProtocol
 
 if TYPE_CHECKING:
     from ._tcp import TCPSocket
@@ -123,17 +126,22 @@ def _unacknowledged(transport: Any) -> int:
     return int.from_bytes(raw, sys.byteorder, signed=True)
 
 
-@implementer(IPushProducer)
-class _Conn:
+@implementer(IHalfCloseableProtocol, IPushProducer)
+class _Conn(Protocol):
     """
-    One connection of a socket: its protocol and transport, its inbox, and the
+    One connection of a socket: the transport's protocol, its inbox, and the
     write-side bookkeeping. It is the transport's streaming producer (the
     transport pauses and resumes it around its write buffer's high-water
     mark) and the inbox's owner.
+
+    It is made (as a L{TCPProtocol<tisocket_twisted._protocol.TCPProtocol>})
+    for a socket, and set up by L{attach} once its transport is connected and
+    the socket takes it; until then it ignores its transport's events.
     """
 
     __slots__ = (
         "aborted",
+        "attached",
         "bytesWritten",
         "closeWaiters",
         "closing",
@@ -145,32 +153,32 @@ class _Conn:
         "lingerDeadline",
         "lingering",
         "lost",
-        "protocol",
         "reactor",
         "readInto",
         "readPauses",
         "readSize",
         "registered",
         "socket",
-        "transport",
         "waiters",
         "writePaused",
         "writeTimeout",
         "writeTimer",
     )
 
-    def __init__(
-        self,
-        socket: TCPSocket,
-        protocol: TCPProtocol,
-        reactor: Any,
-        highWaterMark: int,
-        writeTimeout: float | None,
-    ) -> None:
+    #: Set by C{makeConnection}; L{None} once released (a plain TCP transport
+    #: is used beyond C{ITransport}).
+    transport: Any
+
+    def __init__(self, socket: TCPSocket) -> None:
         self.socket: TCPSocket | None = socket
-        self.protocol: TCPProtocol | None = protocol
-        transport: Any = protocol.transport
-        self.transport = transport
+        self.attached = False
+
+    def attach(self, reactor: Any, highWaterMark: int, writeTimeout: float | None) -> None:
+        """
+        Set up the connected transport for the socket: the inbox, the write
+        bookkeeping, the C{bytearray} reader and the producer registration.
+        """
+        transport: Any = self.transport
         self.reactor = reactor
         self.inbox = Inbox(self, highWaterMark, reactor)
         self.writeTimeout = writeTimeout
@@ -197,7 +205,7 @@ class _Conn:
         # Receive into bytearrays where the transport allows it (received data
         # then comes straight to the inbox, unless the protocol's class
         # overrides dataReceived), and register as the transport's producer.
-        if type(protocol).dataReceived is TCPProtocol.dataReceived:
+        if type(self).dataReceived is _Conn.dataReceived:
             self.readInto = _readIntoBytearrays(transport, self)
         try:
             transport.registerProducer(self, True)
@@ -209,6 +217,45 @@ class _Conn:
             )
         else:
             self.registered = True
+        self.attached = True
+
+    # IProtocol (the events of a connection the socket has not taken are ignored).
+    def connectionMade(self) -> None:
+        """The transport is connected: the socket takes the connection (or refuses it)."""
+        socket = self.socket
+        assert socket is not None
+        socket._connectionMade(self)
+
+    def dataReceived(self, data: bytes) -> None:
+        """Bytes arrived: into the inbox."""
+        if self.attached:
+            self.received(data)
+
+    def readConnectionLost(self) -> None:
+        """The peer sent FIN: end of stream (the socket may still write)."""
+        if not self.attached:
+            return
+        if self.lingering:
+            self.peerEnded()
+            return
+        self.dispatching += 1
+        try:
+            self.inbox.endReceived()
+        finally:
+            self.dispatching -= 1
+        if self.completed:
+            self.flushCompletions()
+
+    def writeConnectionLost(self) -> None:
+        """Our side flushed and sent FIN (a lingering close): wait for the peer."""
+        if self.attached:
+            self.writeSideClosed()
+
+    def connectionLost(self, reason: Failure = connectionDone) -> None:
+        """The transport is gone: the socket becomes CLOSED or ERROR."""
+        socket = self.socket
+        if self.attached and socket is not None:
+            socket._connectionLost(self, reason)
 
     def doRead(self) -> Any:
         """
@@ -252,7 +299,7 @@ class _Conn:
         if not count:
             return CONNECTION_DONE
         self.readSize = transport.bufferSize if count >= _SMALL_READ else _SMALL_READ
-        if transport.protocol is not self.protocol:
+        if transport.protocol is not self:
             # The transport's protocol was wrapped or replaced (e.g. startTLS):
             # the bytes are its to interpret.
             transport.protocol.dataReceived(data)
@@ -543,10 +590,9 @@ class _Conn:
         self.closeWaiters = None
         for d in closeWaiters or ():
             d.callback(None)
-        # Nothing uses them after connectionLost; dropping them lets the transport
-        # and the protocol be freed by reference counting rather than by the GC.
+        # Nothing uses it after connectionLost; dropping it lets the transport
+        # be freed by reference counting rather than by the GC.
         self.transport = None
-        self.protocol = None
         if self.inbox.finished:
             # Nothing reports to the socket any more (its inbox has finished
             # too): drop the reference back to it, for the same reason.

@@ -16,8 +16,9 @@ endpoint::
     factory.setListeningPort(port)                # lets the queue pause the port
     listener.accept()
 
-State lives in the L{TCPSocket}; the protocol only reports its transport's
-events to the socket and holds nothing but that socket reference.
+The socket's state lives in the L{TCPSocket}; a L{TCPProtocol} is one
+connection of it (its inbox, its write bookkeeping; see
+L{tisocket_twisted._connection}), and the socket takes it once connected.
 
 The accept-gating queue
 =======================
@@ -48,16 +49,11 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from twisted.internet.interfaces import (
-    IAddress,
-    IHalfCloseableProtocol,
-    IListeningPort,
-    IPushProducer,
-)
-from twisted.internet.protocol import ClientFactory, Factory, Protocol, connectionDone
+from twisted.internet.interfaces import IAddress, IListeningPort, IPushProducer
+from twisted.internet.protocol import ClientFactory, Factory
 from twisted.python.failure import Failure
-from zope.interface import implementer
 
+from ._connection import _Conn
 from ._constants import SocketState
 from ._log import libraryLog
 
@@ -71,40 +67,21 @@ __all__ = ["TCPClientFactory", "TCPProtocol", "TCPServerFactory"]
 LISTENING = SocketState.LISTENING
 
 
-@implementer(IHalfCloseableProtocol)
-class TCPProtocol(Protocol):
+class TCPProtocol(_Conn):
     """
-    Connects one Twisted transport to one L{TCPSocket}.
+    Connects one Twisted transport to one L{TCPSocket}: one connection of it.
 
-    C{connectionMade} makes a client socket CONNECTED (or puts an inbound
-    connection into its listener's accept queue); C{dataReceived} feeds the
-    socket's inbox (pending reads, pump, held data); C{readConnectionLost}
-    (half-close) is the peer's end of stream; C{connectionLost} makes the
-    socket CLOSED or ERROR with the mapped errno.
+    C{TCPProtocol(socket)}. C{connectionMade} makes a client socket CONNECTED
+    (or puts an inbound connection into its listener's accept queue);
+    C{dataReceived} feeds the connection's inbox (pending reads, pump, held
+    data); C{readConnectionLost} (half-close) is the peer's end of stream;
+    C{connectionLost} makes the socket CLOSED or ERROR with the mapped errno.
+    A subclass may override C{dataReceived} (calling this one with the bytes).
+
+    @ivar socket: the socket, until the connection is over.
     """
 
-    def __init__(self, socket: TCPSocket) -> None:
-        self.socket = socket
-
-    def connectionMade(self) -> None:
-        """The transport is connected: tell the socket."""
-        self.socket._connectionMade(self)
-
-    def dataReceived(self, data: bytes) -> None:
-        """Bytes arrived: into the socket's inbox."""
-        self.socket._dataReceived(self, data)
-
-    def readConnectionLost(self) -> None:
-        """The peer sent FIN: end of stream (the socket may still write)."""
-        self.socket._readConnectionLost(self)
-
-    def writeConnectionLost(self) -> None:
-        """Our side flushed and sent FIN (a lingering close): tell the socket."""
-        self.socket._writeConnectionLost(self)
-
-    def connectionLost(self, reason: Failure = connectionDone) -> None:
-        """The transport is gone: the socket becomes CLOSED or ERROR."""
-        self.socket._connectionLost(self, reason)
+    __slots__ = ()
 
 
 class TCPClientFactory(ClientFactory):

@@ -4,8 +4,8 @@ C{Ti.Network.Socket.TCP}: L{TCPSocket} and L{createTCP}.
 A socket is an IOStream (L{IOStreamBase}): C{Ti.Stream} reads, writes and
 pumps it through the primitives (C{produceChunks}, C{writeChunk},
 C{readNow}, C{writeNow}, C{checkBlockingAllowed}, C{callSoon}) with no
-socket special cases. All state lives here; L{TCPProtocol} only reports its
-transport's events.
+socket special cases. The socket's state lives here, the state of each of
+its connections in that connection's protocol.
 
 Design
 ======
@@ -14,10 +14,11 @@ Design
     back to CONNECTED or LISTENING from CLOSED/ERROR. There is no CONNECTING
     state: while an attempt is in flight the state does not change. User
     callbacks always run after the state has changed.
-  - B{One connection} (C{_Conn}, in L{tisocket_twisted._connection}) holds
-    the transport, the L{Inbox} (received data and its consumers) and the
-    write bookkeeping. A closed connection may still be flushing when the
-    socket reconnects; it finishes on its own.
+  - B{One connection} is its transport's protocol, a L{TCPProtocol} (the
+    machinery is C{_Conn}, in L{tisocket_twisted._connection}): it holds the
+    transport, the L{Inbox} (received data and its consumers) and the write
+    bookkeeping. A closed connection may still be flushing when the socket
+    reconnects; it finishes on its own.
   - B{Writes}: C{writeChunk} hands the bytes to the transport at once. The
     connection is registered as the transport's streaming producer, so the
     transport says when its buffer passes its high-water mark (pause) and when
@@ -107,7 +108,7 @@ from ._events import AcceptedEvent, ConnectedEvent, ErrorEvent, Failed, TiEvent
 from ._inbox import ChunkStream
 from ._iostream import ChunkConsumer, ChunkProducer, IOStreamBase, parseTransfer
 from ._log import callUser, libraryLog
-from ._protocol import TCPClientFactory, TCPProtocol, TCPServerFactory
+from ._protocol import TCPClientFactory, TCPServerFactory
 from ._threads import blockingCallFromThread, callInReactor, callSoon, getReactor, inReactorThread
 
 __all__ = ["TCPSocket", "createTCP", "failedFromFailure"]
@@ -654,16 +655,8 @@ class TCPSocket(IOStreamBase):
     # ------------------------------------------------------------------
     # Protocol events.
 
-    def _connFor(self, protocol: TCPProtocol) -> _Conn | None:
-        conn = self._conn
-        if conn is not None and conn.protocol is protocol:
-            return conn
-        for old in self._oldConns or ():
-            if old.protocol is protocol:
-                return old
-        return None
-
-    def _attach(self, protocol: TCPProtocol) -> _Conn:
+    def _attach(self, conn: _Conn) -> None:
+        """Take C{conn} (connected) as the current connection."""
         old = self._conn
         if old is not None and not old.lost:
             if self._oldConns is None:
@@ -672,21 +665,20 @@ class TCPSocket(IOStreamBase):
         reactor = self._reactorGiven
         if reactor is None:
             reactor = self._reactor
-        conn = _Conn(self, protocol, reactor, self._readHighWaterMark, self._timeout)
+        conn.attach(reactor, self._readHighWaterMark, self._timeout)
         self._conn = conn
         if self._noDelay:
             self._applyTcpOption("setTcpNoDelay", True)
         if self._keepAlive:
             self._applyTcpOption("setTcpKeepAlive", True)
-        return conn
 
-    def _connectionMade(self, protocol: TCPProtocol) -> None:
+    def _connectionMade(self, conn: _Conn) -> None:
         factory = self._pendingFactory
         if factory is not None:
             # An inbound connection: CONNECTED from birth, into the accept queue.
-            self._attach(protocol)
+            self._attach(conn)
             if self._host is None:  # the factory was not given the address
-                peer = protocol.transport.getPeer()  # type: ignore[union-attr]
+                peer = conn.transport.getPeer()
                 self._host = getattr(peer, "host", None)
                 self._port = getattr(peer, "port", None)
             self._state = CONNECTED
@@ -694,12 +686,12 @@ class TCPSocket(IOStreamBase):
             return
         if self._state is CONNECTED or self._state is LISTENING:
             # A second connection for a socket in use (e.g. a losing parallel attempt).
-            transport: Any = protocol.transport
+            transport: Any = conn.transport
             getattr(transport, "abortConnection", transport.loseConnection)()
             return
         attempt = self._attempt
         self._attempt = None
-        self._attach(protocol)
+        self._attach(conn)
         self._state = CONNECTED
         if attempt is not None:
             attempt.finish()
@@ -710,39 +702,7 @@ class TCPSocket(IOStreamBase):
         if attempt is not None:
             attempt.deferred.callback(event)
 
-    def _dataReceived(self, protocol: TCPProtocol, data: bytes) -> None:
-        conn = self._conn
-        if conn is not None and conn.protocol is protocol:
-            conn.received(data)
-
-    def _readConnectionLost(self, protocol: TCPProtocol) -> None:
-        conn = self._conn
-        if conn is None or conn.protocol is not protocol:
-            conn = self._connFor(protocol)
-            if conn is None:
-                return
-        if conn.lingering:
-            conn.peerEnded()
-            return
-        conn.dispatching += 1
-        try:
-            conn.inbox.endReceived()
-        finally:
-            conn.dispatching -= 1
-        if conn.completed:
-            conn.flushCompletions()
-
-    def _writeConnectionLost(self, protocol: TCPProtocol) -> None:
-        conn = self._connFor(protocol)
-        if conn is not None:
-            conn.writeSideClosed()
-
-    def _connectionLost(self, protocol: TCPProtocol, reason: Failure) -> None:
-        conn = self._conn
-        if conn is None or conn.protocol is not protocol:
-            conn = self._connFor(protocol)
-            if conn is None:
-                return
+    def _connectionLost(self, conn: _Conn, reason: Failure) -> None:
         conn.lost = True
         clean = isinstance(reason.value, _error.ConnectionDone)
         failed = None if clean else failedFromFailure(reason)
