@@ -575,7 +575,12 @@ class _Conn(Protocol):
         self.registered = False
         if self.readInto:
             self.readInto = False
-            self.transport.__dict__.pop("doRead", None)  # break the cycle through it
+            # Break the cycle through it (del, not __dict__.pop: reading
+            # __dict__ would build a dict for the transport).
+            try:
+                del self.transport.doRead
+            except AttributeError:
+                pass
         if self.writeTimer is not None:
             self.writeTimer.cancel()
             self.writeTimer = None
