@@ -298,7 +298,11 @@ class _Conn(Protocol):
             return CONNECTION_LOST
         if not count:
             return CONNECTION_DONE
-        self.readSize = transport.bufferSize if count >= _SMALL_READ else _SMALL_READ
+        if count >= _SMALL_READ:
+            if size <= _SMALL_READ:
+                self.readSize = transport.bufferSize
+        elif size > _SMALL_READ:
+            self.readSize = _SMALL_READ
         if transport.protocol is not self:
             # The transport's protocol was wrapped or replaced (e.g. startTLS):
             # the bytes are its to interpret.
@@ -577,7 +581,7 @@ class _Conn(Protocol):
             self.readInto = False
             # Break the cycle through it (del, not __dict__.pop: reading
             # __dict__ would build a dict for the transport).
-            try:
+            try:  # noqa: SIM105 (contextlib.suppress costs more, once per connection)
                 del self.transport.doRead
             except AttributeError:
                 pass

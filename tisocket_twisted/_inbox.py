@@ -259,11 +259,11 @@ class Inbox:
         if self.finished:
             return
         self._finish()
-        consumers = list(self._consumers)
-        self._consumers.clear()
-        for handle in consumers:
-            handle._inbox = None
+        consumers = self._consumers
         if consumers:
+            self._consumers = []
+            for handle in consumers:
+                handle._inbox = None
             self._clock.callLater(0, _endAll, consumers)
 
     def _finish(self) -> None:

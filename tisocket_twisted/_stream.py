@@ -213,8 +213,9 @@ class _Pump:
         event.success = True
         event.code = 0
         event.error = None
+        handler = self.handler  # (a call through an attribute is slower)
         try:
-            result = self.handler(event)
+            result = handler(event)
         except Exception:
             libraryLog.failure("Exception in user {what} callback", what="pump")
             return

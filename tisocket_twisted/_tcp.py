@@ -86,6 +86,7 @@ from twisted.internet.endpoints import (
     TCP4ClientEndpoint,
     TCP6ClientEndpoint,
 )
+from twisted.internet.protocol import connectionDone
 from twisted.python import threadable
 from twisted.python.failure import Failure
 
@@ -704,7 +705,7 @@ class TCPSocket(IOStreamBase):
 
     def _connectionLost(self, conn: _Conn, reason: Failure) -> None:
         conn.lost = True
-        clean = isinstance(reason.value, _error.ConnectionDone)
+        clean = reason is connectionDone or isinstance(reason.value, _error.ConnectionDone)
         failed = None if clean else failedFromFailure(reason)
         current = conn is self._conn
         if current and self._pendingFactory is not None:
@@ -896,6 +897,9 @@ class TCPSocket(IOStreamBase):
             )
         self._factory = factory
         self._listeningPort = None
+        # Read on every accept(): set on the instance, where reads are fastest.
+        self._dispatchCall = None
+        self._armedReplaced = None
         self._state = LISTENING
 
     def _portBound(self, factory: TCPServerFactory, port: Any) -> None:
