@@ -50,3 +50,57 @@ def test_compareRefusesAnOutputDirectoryWithOldLogs(
         compare.main(["--out", str(tmp_path), "--no-codec", "--no-layer"])
     assert exited.value.code == 2
     assert f"--out {str(tmp_path)!r} is not empty" in capsys.readouterr().err
+
+
+_CACHEGRIND_REPORT = """\
+==123== Cachegrind, a high-precision tracing profiler
+==123==
+==123== I   refs:      1,553,200,970
+"""
+
+
+def test_instructionBenchmarkReadsValgrindsCount() -> None:
+    bench = _benchmarkModule("bench_instructions")
+    assert bench.parseInstructions(_CACHEGRIND_REPORT) == 1_553_200_970
+    with pytest.raises(ValueError, match="no 'I refs' line"):
+        bench.parseInstructions("==123== ERROR SUMMARY: 0 errors")
+
+
+def test_instructionBenchmarkCountsPerOperationByDifference() -> None:
+    """Start-up and warm-up are in both runs: only the extra operations count."""
+    bench = _benchmarkModule("bench_instructions")
+    assert bench.perOperation((200, 1_000_000 + 200 * 150), (700, 1_000_000 + 700 * 150)) == 150
+    with pytest.raises(ValueError, match="different operation counts, got 5 and 5"):
+        bench.perOperation((5, 10), (5, 20))
+
+
+def test_instructionBenchmarkRowsAreLayerBenchmarkRows() -> None:
+    bench_layer = _benchmarkModule("bench_layer")
+    bench = _benchmarkModule("bench_instructions")
+    layer = bench_layer._Bench()
+    try:
+        names = [name for name, *_ in bench_layer._cases(layer)]
+    finally:
+        layer.close()
+    assert [name for name, _ in bench._ROWS] == names
+
+
+def test_instructionBenchmarkChildRunsTheOperation() -> None:
+    """The child that valgrind runs performs the row's operations (here without valgrind)."""
+    bench = _benchmarkModule("bench_instructions")
+    bench._child("accepted connection", "ti", 2)
+    with pytest.raises(SystemExit, match="no such row: 'nothing'"):
+        bench._child("nothing", "raw", 1)
+
+
+def test_instructionBenchmarkTable() -> None:
+    bench = _benchmarkModule("bench_instructions")
+    table = bench.formatTable([bench.Result("accepted connection", 140_000, 210_000)])
+    assert "accepted connection" in table
+    assert "70,000" in table and "1.50x" in table
+    assert bench.Result("x", 10, 25).asDict() == {
+        "name": "x",
+        "rawInstructions": 10,
+        "tiInstructions": 25,
+        "extra": 15,
+    }
