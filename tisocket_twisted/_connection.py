@@ -490,11 +490,9 @@ class _Conn(Protocol):
             self.loseConnection()
             return
         self.closing = True
-        tcp: Any = transport  # (Twisted's tcp.Connection is untyped)
-        if self.registered:  # unregister(), inlined
-            self.registered = False
-            tcp.unregisterProducer()
-        tcp.connectionLost(connectionDone)  # (it stops reading and writing first)
+        # It stops reading and writing, and drops its producer (this connection,
+        # whose stopProducing does nothing) first: no unregisterProducer needed.
+        transport.connectionLost(connectionDone)
 
     def loseConnection(self) -> None:
         """
