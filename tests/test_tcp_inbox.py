@@ -12,6 +12,7 @@ from tisocket_twisted._inbox import ChunkStream, Inbox
 class Owner:
     def __init__(self) -> None:
         self.events: list[str] = []
+        self.finished = 0
 
     def inboxFull(self) -> None:
         self.events.append("full")
@@ -21,6 +22,9 @@ class Owner:
 
     def inboxEndDelivered(self) -> None:
         self.events.append("end")
+
+    def inboxFinished(self) -> None:
+        self.finished += 1
 
 
 class Consumer:
@@ -161,7 +165,7 @@ def test_endWithoutConsumersWaitsForOne() -> None:
 
 
 def test_failEndsEveryConsumerAndDropsData() -> None:
-    inbox, _, _ = make()
+    inbox, owner, _ = make()
     first = add(inbox, 3)
     first.handle.pauseProducing()  # type: ignore[union-attr]
     second = add(inbox, 3)
@@ -171,14 +175,19 @@ def test_failEndsEveryConsumerAndDropsData() -> None:
     assert first.ended == [failed]
     assert second.ended == [failed]
     assert inbox.size == 0
+    assert owner.finished == 1
     inbox.dataReceived(b"more")
+    inbox.fail(failed)
+    inbox.close()
     assert first.chunks == []
+    assert owner.finished == 1  # reported once, the last thing reported
 
 
 def test_closeEndsConsumersLaterWithSuccess() -> None:
-    inbox, _, clock = make()
+    inbox, owner, clock = make()
     consumer = add(inbox, 3)
     inbox.close()
+    assert owner.finished == 1
     assert consumer.ended == []
     clock.advance(0)
     assert consumer.ended == [None]

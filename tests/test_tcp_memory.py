@@ -8,6 +8,8 @@ a real network is pinned here.
 from __future__ import annotations
 
 import errno
+import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -1134,3 +1136,61 @@ def test_inboundSocketsInheritTheListenersOptions() -> None:
     assert inbound.readHighWaterMark == 4096
     assert inbound.noDelay is True
     assert inbound.listenQueueSize == 511
+
+
+@pytest.mark.parametrize("consumerFirst", [True, False])
+def test_aConnectionLostWithoutHalfCloseLeavesNoCycle(consumerFirst: bool) -> None:
+    """
+    A transport that reports the peer's close as connectionLost (no
+    half-close: TLS, test transports) leaves no reference cycle between an
+    inbound socket and its protocol once the end of stream has been read,
+    whether the pump was there before the close or started after it: both are
+    freed by reference counting, without the cyclic GC.
+    """
+    inbounds: list[TCPSocket] = []
+    listener = Listener(accepted=lambda e: inbounds.append(e.inbound))
+    listener.sock.accept()
+    events: list[int] = []
+    gc.collect()
+    gc.disable()  # a cycle would now keep them alive
+    try:
+        protocol, transport = listener.arrive()
+        inbound = inbounds.pop()
+        if consumerFirst:
+            Ti.Stream.pump(inbound, lambda e: events.append(e.bytesProcessed), 10, True)
+        protocol.dataReceived(b"last")
+        protocol.connectionLost(Failure(twistedError.ConnectionDone()))
+        if not consumerFirst:
+            Ti.Stream.pump(inbound, lambda e: events.append(e.bytesProcessed), 10, True)
+            listener.reactor.advance(0)
+        assert events == [4, -1]
+        assert inbound.state is CLOSED
+        inboundRef, protocolRef = weakref.ref(inbound), weakref.ref(protocol)
+        del inbound, protocol, transport
+        assert inboundRef() is None and protocolRef() is None
+    finally:
+        gc.enable()
+
+
+def test_aFinishedClientConnectionLeavesNoCycle() -> None:
+    """
+    A client socket's protocol holds its factory, which holds the socket: once
+    the connection is over, the protocol lets go of the factory, so the
+    socket, protocol and factory are freed by reference counting alone.
+    """
+    gc.collect()
+    gc.disable()  # a cycle would now keep them alive
+    try:
+        sock, transport, protocol, connecting = connectedClient()
+        reactor = sock._reactor
+        pumped = Ti.Stream.pump(sock, lambda e: None, 10, True)
+        protocol.readConnectionLost()
+        assert sock.state is CLOSED
+        protocol.connectionLost(Failure(twistedError.ConnectionDone()))
+        assert pumped.called
+        refs = [weakref.ref(sock), weakref.ref(reactor.tcpClients[-1][2])]
+        reactor.tcpClients.clear()  # (the memory reactor keeps what connectTCP was given)
+        del sock, transport, protocol, connecting, pumped
+        assert [ref() for ref in refs] == [None, None]
+    finally:
+        gc.enable()

@@ -361,6 +361,16 @@ class _Conn(Protocol):
         self.inbox.close()
         self.closeAtEnd()
 
+    def inboxFinished(self) -> None:
+        """
+        The inbox closed or failed. If the transport is gone too, nothing
+        reports to the socket any more: drop the reference back to it, so that
+        the two are freed by reference counting, not by the cyclic GC (see
+        L{release}, for an inbox that finished first).
+        """
+        if self.lost:
+            self.socket = None
+
     def pauseReading(self, reason: int) -> None:
         """Stop reading the transport for C{reason}."""
         if not self.readPauses and not self.closing and not self.lost:
@@ -597,9 +607,11 @@ class _Conn(Protocol):
         self.closeWaiters = None
         for d in closeWaiters or ():
             d.callback(None)
-        # Nothing uses it after connectionLost; dropping it lets the transport
-        # be freed by reference counting rather than by the GC.
+        # Nothing uses them after connectionLost; dropping them lets the
+        # transport, and a client socket's factory (which holds the socket), be
+        # freed by reference counting rather than by the GC.
         self.transport = None
+        self.factory = None
         if self.inbox.finished:
             # Nothing reports to the socket any more (its inbox has finished
             # too): drop the reference back to it, for the same reason.

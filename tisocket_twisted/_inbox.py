@@ -54,6 +54,9 @@ class InboxOwner(Protocol):
     def inboxEndDelivered(self) -> None:
         """A consumer has been given the end of stream (after all held data)."""
 
+    def inboxFinished(self) -> None:
+        """The inbox failed or was closed: this is the last thing it reports."""
+
 
 class ChunkStream:
     """
@@ -134,6 +137,9 @@ class _NoOwner:
 
     def inboxEndDelivered(self) -> None:
         """Never reported once finished."""
+
+    def inboxFinished(self) -> None:
+        """Reported once, to the real owner."""
 
 
 _NO_OWNER = _NoOwner()
@@ -268,8 +274,9 @@ class Inbox:
 
     def _finish(self) -> None:
         self.finished = True
-        # Nothing is reported to the owner any more; dropping the reference
-        # back to it lets both be freed by reference counting.
+        # Nothing more is reported to the owner; dropping the reference back
+        # to it lets both be freed by reference counting.
+        owner = self._owner
         self._owner = _NO_OWNER
         self._held = None
         self._size = 0
@@ -277,6 +284,7 @@ class Inbox:
         if self._scheduled is not None:
             self._scheduled.cancel()
             self._scheduled = None
+        owner.inboxFinished()
 
     # Consumers.
     def addConsumer(self, handle: ChunkStream) -> None:
