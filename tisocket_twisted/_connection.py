@@ -147,7 +147,9 @@ class _Conn(Protocol):
         "closing",
         "completed",
         "completionCall",
+        "connected",
         "dispatching",
+        "factory",
         "inbox",
         "lingerCall",
         "lingerDeadline",
@@ -159,6 +161,7 @@ class _Conn(Protocol):
         "readSize",
         "registered",
         "socket",
+        "transport",
         "waiters",
         "writePaused",
         "writeTimeout",
@@ -170,6 +173,11 @@ class _Conn(Protocol):
     transport: Any
 
     def __init__(self, socket: TCPSocket) -> None:
+        # Protocol's own attributes are slots too (set here to Protocol's
+        # defaults): then no instance dict is made for them.
+        self.factory = None
+        self.transport = None
+        self.connected = 0
         self.socket: TCPSocket | None = socket
         self.attached = False
 
