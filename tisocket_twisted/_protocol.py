@@ -171,8 +171,8 @@ class TCPServerFactory(Factory):
         cannot be paused.
         """
         if (
-            len(self._pending) >= self.listenQueueSize
-            and self._portProducer is None
+            self._portProducer is None
+            and len(self._pending) >= self.listenQueueSize
             and not self.listener._acceptArmed(self)
         ):
             libraryLog.warn(
