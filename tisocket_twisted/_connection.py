@@ -235,9 +235,20 @@ class _Conn(Protocol):
         socket._connectionMade(self)
 
     def dataReceived(self, data: bytes) -> None:
-        """Bytes arrived: into the inbox."""
-        if self.attached:
-            self.received(data)
+        """
+        Bytes arrived: into the inbox (which drops them once finished: a
+        connection the socket has moved on from has been closed). On a plain
+        TCP transport L{doRead} does this itself.
+        """
+        if not self.attached:
+            return
+        self.dispatching += 1
+        try:
+            self.inbox.dataReceived(data)
+        finally:
+            self.dispatching -= 1
+        if self.completed:
+            self.flushCompletions()
 
     def readConnectionLost(self) -> None:
         """The peer sent FIN: end of stream (the socket may still write)."""
@@ -316,7 +327,7 @@ class _Conn(Protocol):
             # the bytes are its to interpret.
             transport.protocol.dataReceived(data)
             return None
-        # received(), inlined (one call less per read).
+        # dataReceived(), inlined (one call less per read).
         self.dispatching += 1
         try:
             self.inbox.dataReceived(data)
@@ -327,19 +338,6 @@ class _Conn(Protocol):
         return None
 
     __call__ = doRead
-
-    def received(self, data: bytes) -> None:
-        """
-        Bytes arrived: into the inbox (which drops them once finished: a
-        connection the socket has moved on from has been closed).
-        """
-        self.dispatching += 1
-        try:
-            self.inbox.dataReceived(data)
-        finally:
-            self.dispatching -= 1
-        if self.completed:
-            self.flushCompletions()
 
     # InboxOwner.
     def inboxFull(self) -> None:
