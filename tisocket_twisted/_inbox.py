@@ -139,7 +139,7 @@ class _NoOwner:
         """Never reported once finished."""
 
     def inboxFinished(self) -> None:
-        """Reported once, to the real owner."""
+        """Never reported to it: the owner it replaced is told, once."""
 
 
 _NO_OWNER = _NoOwner()
