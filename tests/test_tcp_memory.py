@@ -1194,3 +1194,26 @@ def test_aFinishedClientConnectionLeavesNoCycle() -> None:
         assert [ref() for ref in refs] == [None, None]
     finally:
         gc.enable()
+
+
+def test_aSecondConnectionForASocketInUseIsAbortedAndIgnored() -> None:
+    """
+    A protocol that connects for a socket already CONNECTED (say, a losing
+    parallel attempt) is closed at once, and nothing it reports afterwards
+    reaches the socket: its data, end of stream and loss are ignored.
+    """
+    sock, transport, _, _ = connectedClient()
+    chunks = consume(sock)
+    second = TCPClientFactory(sock).buildProtocol(None)
+    secondTransport = StringTransport()
+    second.makeConnection(secondTransport)
+    assert secondTransport.disconnecting
+    second.dataReceived(b"not for the socket")
+    second.readConnectionLost()
+    second.connectionLost(Failure(twistedError.ConnectionLost()))
+    sock._reactor.advance(0)
+    assert sock.state is CONNECTED
+    assert chunks.chunks == [] and chunks.ended == []
+    assert sock.bytesRead == 0
+    sock.write(createBuffer(value="still works"))
+    assert transport.value() == b"still works"
