@@ -808,3 +808,72 @@ class TestPython:
         for c in (pickle.loads(pickle.dumps(b)), copy.copy(b), copy.deepcopy(b)):
             assert isinstance(c, Buffer) and c._data is not b._data
             assert snapshot(c) == snapshot(b)
+
+
+#: Changes of every kind, each made to a buffer holding b"abcdef".
+_CHANGES: dict[str, Callable[[Buffer], object]] = {
+    "length": lambda b: setattr(b, "length", 8),
+    "append": lambda b: b.append(b"gh"),
+    "insert": lambda b: b.insert(b"--", 1),
+    "copy": lambda b: b.copy(b"XY", 2),
+    "fill": lambda b: b.fill(0x2A, 1, 2),
+    "clear": lambda b: b.clear(),
+    "release": lambda b: b.release(),
+    "setitem": lambda b: b.__setitem__(0, 0x41),
+    "getbuffer": lambda b: b.getbuffer().__setitem__(5, 0x21),
+    "encodeNumber": lambda b: Codec.encodeNumber(source=7, dest=b, type=Codec.TYPE_SHORT),
+    "encodeNumber, checked path": lambda b: Codec.encodeNumber(
+        {"source": 7, "dest": b, "type": Codec.TYPE_SHORT, "position": 1}
+    ),
+    "encodeString": lambda b: Codec.encodeString(source="zz", dest=b, destPosition=3),
+    "encodeString, checked path": lambda b: Codec.encodeString(
+        source="zz", dest=b, sourcePosition=0
+    ),
+    "BufferStream write": lambda b: Ti.Stream.createStream(
+        source=b, mode=Ti.Stream.MODE_APPEND
+    ).write(createBuffer(value="!")),
+    "BufferStream read into": lambda b: Ti.Stream.createStream(
+        source=createBuffer(value="xyz"), mode=Ti.Stream.MODE_READ
+    ).read(b, 1, 3),
+}
+
+
+class TestCopyOnWrite:
+    """
+    A buffer made around bytes (as a pump makes one around received data)
+    shares them until its first change, which copies them.
+    """
+
+    @pytest.mark.parametrize("change", list(_CHANGES.values()), ids=list(_CHANGES))
+    def test_aChangeCopiesTheBytesFirst(self, change: Callable[[Buffer], object]) -> None:
+        received = b"abcdef"
+        shared = Buffer._wrap(received)
+        clone = shared.clone()
+        own = Buffer(received)
+        assert change(shared) == change(own)
+        assert bytes(shared) == bytes(own) and bytes(shared) != received
+        assert type(shared._data) is bytearray
+        assert received == b"abcdef" and bytes(clone) == received  # nobody else changed
+
+    def test_readingDoesNotCopy(self) -> None:
+        received = b"abcdef"
+        shared = Buffer._wrap(received)
+        assert (shared[1], len(shared), shared.toString(), shared.toBlob()) == (
+            ord("b"),
+            6,
+            "abcdef",
+            received,
+        )
+        assert Codec.decodeNumber(source=shared, type=Codec.TYPE_BYTE, position=2) == ord("c")
+        assert shared.clone()._data is received
+        assert shared._data is received
+
+    def test_aViewTakenBeforeAChangeStillLocksTheLength(self) -> None:
+        shared = Buffer._wrap(b"abc")
+        view = shared.getbuffer()
+        view[0] = ord("x")
+        with pytest.raises(InvalidStateError):
+            shared.append(b"d")
+        view.release()
+        shared.append(b"d")
+        assert bytes(shared) == b"xbcd"

@@ -8,7 +8,9 @@ Property tests for the byte layer.
     encode and agree with Python's codecs;
   - a state machine drives two buffers through random sequences of Buffer
     operations, valid and invalid, beside two plain L{bytearray} models: the
-    bytes always agree, and a call that raises changes nothing.
+    bytes always agree, and a call that raises changes nothing. Buffers made
+    around received bytes (copied on the first change) and clones sharing
+    those bytes take part too: changing one never changes another.
 """
 
 from __future__ import annotations
@@ -299,9 +301,17 @@ def rangeOk(offset: int, length: int, size: int) -> bool:
 class BufferMachine(RuleBasedStateMachine):
     """Two buffers and their bytearray models, under random operations."""
 
-    @initialize(a=st.binary(max_size=10), b=st.binary(max_size=10))
-    def start(self, a: bytes, b: bytes) -> None:
-        self.buffers = [Buffer(a), Buffer(b)]
+    @initialize(
+        a=st.binary(max_size=10),
+        b=st.binary(max_size=10),
+        received=st.tuples(st.booleans(), st.booleans()),
+    )
+    def start(self, a: bytes, b: bytes, received: tuple[bool, bool]) -> None:
+        # A received chunk is wrapped as it is (bytes), copied on the first change.
+        self.buffers = [
+            Buffer._wrap(bytes(data)) if wrapped else Buffer(data)
+            for data, wrapped in zip((a, b), received, strict=True)
+        ]
         self.models = [bytearray(a), bytearray(b)]
         self.datas = [buf._data for buf in self.buffers]
 
@@ -320,7 +330,28 @@ class BufferMachine(RuleBasedStateMachine):
         if hasattr(self, "buffers"):
             assert [bytes(b) for b in self.buffers] == [bytes(m) for m in self.models]
             assert [b.length for b in self.buffers] == [len(m) for m in self.models]
-            assert [b._data for b in self.buffers] == self.datas
+            for i, buf in enumerate(self.buffers):
+                # Changes are made in place, once the bytes are the buffer's own.
+                if type(self.datas[i]) is bytearray:
+                    assert buf._data is self.datas[i]
+                else:
+                    assert type(buf._data) in (bytes, bytearray)
+                self.datas[i] = buf._data
+
+    @rule(side=sides, data=st.binary(max_size=10))
+    def receive(self, side: int, data: bytes) -> None:
+        """A Buffer around received bytes, as a pump makes one."""
+        self.buffers[side] = Buffer._wrap(data)
+        self.models[side] = bytearray(data)
+        self.datas[side] = data
+
+    @rule(side=sides)
+    def shareByCloning(self, side: int) -> None:
+        """The other buffer becomes a full clone (sharing bytes not yet changed)."""
+        clone = self.buffers[side].clone()
+        self.buffers[1 - side] = clone
+        self.models[1 - side] = bytearray(self.models[side])
+        self.datas[1 - side] = clone._data
 
     @rule(side=sides, length=st.integers(min_value=-2, max_value=16))
     def setLength(self, side: int, length: int) -> None:
@@ -403,7 +434,8 @@ class BufferMachine(RuleBasedStateMachine):
             clone = buf.clone(offset, length)
             expected = model if pair is None else model[offset : offset + length]
             assert bytes(clone) == bytes(expected)
-            assert clone._data is not buf._data
+            # A copy, unless both share bytes that neither has changed yet.
+            assert clone._data is not buf._data or type(buf._data) is bytes
 
     @rule(
         side=sides, byte=st.integers(min_value=-300, max_value=300), offset=numbers, length=numbers

@@ -559,6 +559,14 @@ class TestRead:
         assert result(d).bytesProcessed == 2
         assert bytes(out) == b"\0ab"
 
+    def test_intoABufferAroundReceivedBytes(self, clock: Clock) -> None:
+        received = b"123"
+        out = Buffer._wrap(received)  # as a pump's Buffer: copied on the first change
+        d = Stream.read(reader(b"ab", clock), out, 1, 2)
+        clock.advance(0)
+        assert result(d).bytesProcessed == 2
+        assert (bytes(out), received) == (b"1ab", b"123")
+
     @pytest.mark.parametrize("mode", [MODE_WRITE, MODE_APPEND])
     def test_notReadable(self, clock: Clock, mode: int) -> None:
         stream = BufferStream(buf(b"abc"), mode, reactor=clock)
@@ -854,6 +862,14 @@ class TestReadAllSync:
 
 
 class TestReadAllAsync:
+    @pytest.mark.parametrize("data", [b"abc", b""])
+    def test_intoABufferAroundReceivedBytes(self, clock: Clock, data: bytes) -> None:
+        out = Buffer._wrap(b"x" * 10)  # as a pump's Buffer: copied on the first change
+        d = Stream.readAll(reader(data, clock), out)
+        clock.advance(0)
+        assert result(d).bytesProcessed == len(data)
+        assert bytes(out) == data
+
     def test_fillsAndShrinks(self, clock: Clock) -> None:
         out = buf(b"x" * 100)
         events: list[ReadEvent] = []
@@ -1340,7 +1356,8 @@ class TestPumpAsync:
         assert len({id(b) for b in buffers}) == len(buffers)
         assert len({id(b._data) for b in buffers}) == len(buffers)
         assert all(isinstance(b, Buffer) for b in buffers)
-        handler.events[0].buffer._data[0] = ord("Z")
+        handler.events[0].buffer[0] = ord("Z")
+        assert bytes(handler.events[0].buffer) == b"Zb"
         assert handler.chunks[1] == b"cd"
 
     def test_keepingAChunkIsSafe(self, clock: Clock) -> None:

@@ -214,7 +214,7 @@ async def test_echoThroughPumpAndWrite(reactor: Any) -> None:
 
 
 @pytest_twisted.ensureDeferred
-async def test_chunksAreReceivedIntoBytearraysTheConsumerOwns(reactor: Any) -> None:
+async def test_chunksAreTheReceivedBytesEachItsOwn(reactor: Any) -> None:
     server, client, inbound = await pair(reactor)
     chunks: list[Any] = []
     ended: Deferred[Any] = Deferred()
@@ -232,8 +232,38 @@ async def test_chunksAreReceivedIntoBytearraysTheConsumerOwns(reactor: Any) -> N
     await closeAll(reactor, client)
     assert await within(ended, reactor) is None
     assert sum(map(len, chunks)) == 170_013
-    assert all(type(c) is bytearray for c in chunks)
+    assert all(type(c) is bytes for c in chunks)
     assert len({id(c) for c in chunks}) == len(chunks)  # each its own, never reused
+    await closeAll(reactor, inbound, server)
+
+
+@pytest_twisted.ensureDeferred
+async def test_aPumpedBufferIsCopiedOnlyWhenChanged(reactor: Any) -> None:
+    """
+    A pump's Buffer is made around the received bytes (no copy); changing it
+    changes that Buffer only, and a clone made before the change keeps the
+    bytes received.
+    """
+    server, client, inbound = await pair(reactor)
+    events: list[Any] = []
+    clones: list[Any] = []
+    done: Deferred[Any] = Deferred()
+
+    def handler(e: Any) -> None:
+        if e.bytesProcessed > 0:
+            events.append(e)
+            clones.append(e.buffer.clone())
+            e.buffer[0] = 0x5A
+            e.buffer.append(b"!")
+        elif not done.called:
+            done.callback(None)
+
+    Ti.Stream.pump(inbound, handler, 1 << 20, True)
+    client.write(createBuffer(value="abc"))
+    await closeAll(reactor, client)
+    await within(done, reactor)
+    assert [bytes(e.buffer) for e in events] == [b"Zbc!"]
+    assert [bytes(c) for c in clones] == [b"abc"]
     await closeAll(reactor, inbound, server)
 
 

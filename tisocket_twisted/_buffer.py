@@ -1,11 +1,14 @@
 """
 C{Ti.Buffer}: a mutable, resizable byte array (CONTRACT sections 3 and 10).
 
-A L{Buffer} is backed by one L{bytearray}, C{_data}. Streams and sockets read
-and write that bytearray directly, and L{Buffer._wrap} makes a buffer around a
-bytearray without copying it. Every method of this module changes C{_data} in
-place, so the object stays the same for the life of the buffer. Bulk methods
-are slice operations: no Python loop runs per byte.
+A L{Buffer} is backed by one object, C{_data}: a L{bytearray}, or the
+L{bytes} it was made around and has not changed yet. Streams and sockets read
+and write it directly, and L{Buffer._wrap} makes a buffer around a bytearray or
+bytes without copying them: a pump hands each received chunk on in a buffer
+that way. The first change to a buffer around bytes copies them into a
+bytearray (L{Buffer._writable}, copy on write), so data received and never
+changed is never copied; from then on every change is made in place. Bulk
+methods are slice operations: no Python loop runs per byte.
 
 Decisions where Titanium is silent (the docstrings repeat them where they
 apply):
@@ -156,7 +159,8 @@ class Buffer:
 
     __slots__ = ("__weakref__", "_byteOrder", "_data", "_type", "_value")
 
-    _data: bytearray
+    #: The bytes: a bytearray, or bytes shared until the first change (see L{_writable}).
+    _data: bytearray | bytes
 
     apiName = "Ti.Buffer"
 
@@ -180,14 +184,29 @@ class Buffer:
         self._byteOrder: int | None = None
 
     @classmethod
-    def _wrap(cls, data: bytearray) -> Buffer:
-        """Make a buffer that owns C{data} (no copy, no check). Internal fast path."""
+    def _wrap(cls, data: bytearray | bytes) -> Buffer:
+        """
+        Make a buffer around C{data} (no copy, no check). Internal fast path: a
+        bytearray becomes the buffer's own; bytes are copied on the first change.
+        """
         buf = _newBuffer(cls)
         buf._data = data
         buf._type = None
         buf._value = None
         buf._byteOrder = None
         return buf
+
+    def _writable(self) -> bytearray:
+        """
+        The bytearray to change in place: the buffer's own, made on the first
+        change of a buffer around bytes (copy on write). Every change goes
+        through here (or checks C{_data}'s type first, on hot paths).
+        """
+        data = self._data
+        if data.__class__ is bytearray:
+            return data
+        data = self._data = bytearray(data)
+        return data
 
     # -- properties ---------------------------------------------------------------
 
@@ -200,7 +219,7 @@ class Buffer:
     def length(self, value: int) -> None:
         newLength = checkNonNegativeInt("Ti.Buffer.length", "length", value)
         _checkMaxLength("Ti.Buffer.length", newLength)
-        data = self._data
+        data = self._writable()
         try:
             if newLength > len(data):
                 data.extend(bytes(newLength - len(data)))
@@ -252,7 +271,7 @@ class Buffer:
             whole = sourceBuffer._data
             count = len(whole)
             try:
-                self._data.extend(whole)
+                self._writable().extend(whole)
             except BufferError as exc:
                 raise _exported(where) from exc
             return count
@@ -261,7 +280,7 @@ class Buffer:
         chunk = _slice(source, pair)
         count = len(chunk)  # before: the source may be this very buffer
         try:
-            self._data.extend(chunk)
+            self._writable().extend(chunk)
         except BufferError as exc:
             raise _exported(where) from exc
         return count
@@ -294,7 +313,7 @@ class Buffer:
         chunk = _slice(source, pair)
         count = len(chunk)  # before: the source may be this very buffer
         try:
-            data[offset:offset] = chunk
+            self._writable()[offset:offset] = chunk
         except BufferError as exc:
             raise _exported(where) from exc
         return count
@@ -334,7 +353,7 @@ class Buffer:
         if isinstance(chunk, memoryview):
             # A view may share memory with this very buffer; copy before writing.
             chunk = chunk.tobytes()
-        data[offset : offset + count] = chunk
+        self._writable()[offset : offset + count] = chunk
         return count
 
     def clone(self, offset: int | None = None, length: int | None = None) -> Buffer:
@@ -388,17 +407,17 @@ class Buffer:
         else:
             start, count = pair
             checkRange(where, "offset", start, "length", count, len(data))
-        data[start : start + count] = bytes((byte,)) * count
+        self._writable()[start : start + count] = bytes((byte,)) * count
 
     def clear(self) -> None:
         """Set every byte to zero; the length does not change."""
-        data = self._data
+        data = self._writable()
         data[:] = bytes(len(data))
 
     def release(self) -> None:
         """Drop every byte: the length becomes 0."""
         try:
-            del self._data[:]
+            del self._writable()[:]
         except BufferError as exc:
             raise _exported("Ti.Buffer.release") from exc
 
@@ -445,13 +464,15 @@ class Buffer:
         """
         data = self._data
         if index.__class__ is int and value.__class__ is int and 0 <= index < len(data):
+            if data.__class__ is not bytearray:
+                data = self._writable()
             data[index] = value & 0xFF
             return
         i = _checkIndex("Ti.Buffer[]", index)
         byte = checkInt("Ti.Buffer[]", "value", value) & 0xFF
         if i < 0 or i >= len(data):
             raise _indexError(i, len(data))
-        data[i] = byte
+        self._writable()[i] = byte
 
     def __iter__(self) -> Iterator[int]:
         """Iterate over the bytes as integers 0-255."""
@@ -463,7 +484,7 @@ class Buffer:
 
     def __buffer__(self, flags: int) -> memoryview:
         """The buffer protocol (C{memoryview(buf)}, Python 3.12 and later)."""
-        return memoryview(self._data)
+        return memoryview(self._writable())
 
     def getbuffer(self) -> memoryview:
         """
@@ -472,7 +493,7 @@ class Buffer:
         Like C{io.BytesIO.getbuffer}: the buffer cannot change its length while
         the view exists (release it, or use C{with buf.getbuffer() as view:}).
         """
-        return memoryview(self._data)
+        return memoryview(self._writable())
 
     def __eq__(self, other: object) -> bool:
         """Equal by content to a buffer, a blob or a bytes-like object."""

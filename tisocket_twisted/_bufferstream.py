@@ -181,7 +181,7 @@ class _MemoryStream(IOStreamBase):
 
     def _put(self, data: bytes) -> int:
         assert isinstance(self._holder, Buffer)
-        target = self._holder._data
+        target = self._holder._writable()
         position = self._position
         end = position + len(data)
         try:

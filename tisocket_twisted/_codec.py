@@ -118,7 +118,9 @@ class _Slow(Exception):
 # zero-fills its target before it packs, so a pack that may be refused must be
 # followed by one that cannot be (the unsigned pack of the low bits) or never
 # be tried. The byte orders are recognised by identity (small integers are
-# shared objects); anything else, equal or not, takes the checked path.
+# shared objects); anything else, equal or not, takes the checked path. A dest
+# still around received bytes (copy on write, see Buffer._writable) makes the
+# fast paths' write raise TypeError, so it takes the checked path too.
 _FastPack = tuple[Callable[..., None], int, "int | None", float, Callable[..., None]]
 _FastUnpack = Callable[..., tuple[Any, ...]]
 _FLOAT_LIMITS: Final = {
@@ -354,7 +356,7 @@ def _encodeNumber(options: dict[str, Any]) -> int:
             f"{where}: a {typeName!r} ({width} bytes) at position {position!r} does not "
             f"fit in dest ({len(data)} bytes)"
         )
-    data[position : position + width] = packed
+    dest._writable()[position : position + width] = packed
     return position + width
 
 
@@ -404,7 +406,7 @@ def _encodeString(options: dict[str, Any]) -> int:
             f"{where}: the text needs {len(encoded)} bytes from destPosition "
             f"{destPosition!r}, but dest has {len(data)} bytes"
         )
-    data[destPosition:end] = encoded
+    dest._writable()[destPosition:end] = encoded
     return end
 
 
@@ -682,7 +684,7 @@ class CodecModule:
                     encoded = source.encode(codec)
                     data = dest._data
                     end: int = start + len(encoded)
-                    if end <= len(data):
+                    if end <= len(data) and data.__class__ is bytearray:
                         data[start:end] = encoded
                         return end
             except (KeyError, TypeError, ValueError):

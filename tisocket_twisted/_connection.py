@@ -8,10 +8,10 @@ holds the transport, the L{Inbox} of received data, and the write
 bookkeeping:
 
   - B{Reads}: on a plain TCP transport the connection is the transport's
-    C{doRead} (L{_Conn.doRead}), which receives straight into fresh
-    C{bytearray}s and hands them to the inbox. Past the inbox's high-water
-    mark, or while the socket waits in the accept queue, the transport stops
-    reading (L{_Conn.pauseReading}).
+    C{doRead} (L{_Conn.doRead}), which hands each received C{bytes} straight
+    to the inbox. Past the inbox's high-water mark, or while the socket waits
+    in the accept queue, the transport stops reading
+    (L{_Conn.pauseReading}).
   - B{Writes}: the connection is the transport's streaming producer, so the
     transport says when its buffer passes its high-water mark (pause) and when
     it has drained (resume). A write made below the mark is complete; its
@@ -76,18 +76,14 @@ def _ignoreDone(failed: Failed | None) -> None:
     """The completion of a synchronous write made in the reactor thread."""
 
 
-#: Reads smaller than this use a buffer of this size next time (see L{_Conn.doRead}).
-_SMALL_READ = 8192
-
-
-def _readIntoBytearrays(transport: Any, conn: _Conn) -> bool:
+def _installDoRead(transport: Any, conn: _Conn) -> bool:
     """
     Make C{conn} the C{doRead} of a plain TCP transport (see L{_Conn.doRead});
     False where it does not apply.
     """
     if not isinstance(transport, _tcpModule.Connection) or transport.TLS:
         return False
-    if not hasattr(getattr(transport, "socket", None), "recv_into"):
+    if not hasattr(getattr(transport, "socket", None), "recv"):
         return False
     transport.doRead = conn  # type: ignore[method-assign]
     return True
@@ -155,8 +151,8 @@ class _Conn(Protocol):
         "lingerDeadline",
         "lingering",
         "lost",
+        "ownDoRead",
         "reactor",
-        "readInto",
         "readPauses",
         "readSize",
         "registered",
@@ -184,7 +180,7 @@ class _Conn(Protocol):
     def attach(self, reactor: Any, highWaterMark: int, writeTimeout: float | None) -> None:
         """
         Set up the connected transport for the socket: the inbox, the write
-        bookkeeping, the C{bytearray} reader and the producer registration.
+        bookkeeping, the reader (L{doRead}) and the producer registration.
         """
         transport: Any = self.transport
         self.reactor = reactor
@@ -208,13 +204,13 @@ class _Conn(Protocol):
         self.lingering = False
         self.lingerCall: Any = None
         self.lingerDeadline = 0.0
-        self.readInto = False
-        self.readSize = _SMALL_READ
-        # Receive into bytearrays where the transport allows it (received data
-        # then comes straight to the inbox, unless the protocol's class
-        # overrides dataReceived), and register as the transport's producer.
-        if type(self).dataReceived is _Conn.dataReceived:
-            self.readInto = _readIntoBytearrays(transport, self)
+        self.ownDoRead = False
+        # Read the transport with doRead where it allows it (received data then
+        # comes straight to the inbox, unless the protocol's class overrides
+        # dataReceived), and register as the transport's producer.
+        if type(self).dataReceived is _Conn.dataReceived and _installDoRead(transport, self):
+            self.ownDoRead = True
+            self.readSize = transport.bufferSize
         try:
             transport.registerProducer(self, True)
         except RuntimeError:
@@ -279,49 +275,23 @@ class _Conn(Protocol):
     def doRead(self) -> Any:
         """
         The C{doRead} of a plain TCP transport (the connection itself is
-        installed as it, so no extra object per connection): receive into a
-        new C{bytearray} and hand it straight to the inbox.
+        installed as it, so no extra object per connection): Twisted's own
+        C{doRead} and C{dataReceived} in one call, which hands the received
+        C{bytes} straight to the inbox.
 
-        Twisted's own C{doRead} receives into a new C{bytes}; a pump must copy
-        that into the C{bytearray} behind each new Buffer, and on bulk
-        transfers that copy costs as much as the C{recv} itself. Received this
-        way, each chunk is a C{bytearray} that the inbox hands to exactly one
-        consumer, which owns it from then on (see L{ChunkConsumer}) and may
-        keep it without a copy.
-
-        After a short read the next read is short too (at most 8 KiB), and
-        goes through C{recv} plus a copy of just what arrived: a stream of
-        short messages (and the end of stream) then costs no zeroed buffer per
-        read. A new connection starts short as well (most begin with a short
-        request); a read that fills 8 KiB switches to receiving into
-        C{bufferSize} bytearrays.
+        The bytes go on to their consumer as they are: a pump's Buffer is made
+        around them and copies them only if it is changed (see
+        L{Buffer._writable<tisocket_twisted._buffer.Buffer._writable>}).
         """
         transport = self.transport
-        size = self.readSize
-        # A bytearray, handed on as the bytes a consumer may keep (see ChunkConsumer).
-        data: Any
         try:
-            if size > _SMALL_READ:
-                data = bytearray(size)
-                count = transport.socket.recv_into(data)
-                if count < size:
-                    del data[count:]
-            else:
-                # Short reads: zeroing a buffer costs more than copying what came.
-                received = transport.socket.recv(size)
-                count = len(received)
-                data = bytearray(received)
+            data = transport.socket.recv(self.readSize)
         except OSError as e:
             if e.args[0] in (errno.EWOULDBLOCK, errno.EAGAIN):
                 return None
             return CONNECTION_LOST
-        if not count:
+        if not data:
             return CONNECTION_DONE
-        if count >= _SMALL_READ:
-            if size <= _SMALL_READ:
-                self.readSize = transport.bufferSize
-        elif size > _SMALL_READ:
-            self.readSize = _SMALL_READ
         if transport.protocol is not self:
             # The transport's protocol was wrapped or replaced (e.g. startTLS):
             # the bytes are its to interpret.
@@ -591,8 +561,8 @@ class _Conn(Protocol):
         self.lost = True
         self.closing = True
         self.registered = False
-        if self.readInto:
-            self.readInto = False
+        if self.ownDoRead:
+            self.ownDoRead = False
             # Break the cycle through it (del, not __dict__.pop: reading
             # __dict__ would build a dict for the transport).
             try:  # noqa: SIM105 (contextlib.suppress costs more, once per connection)

@@ -9,11 +9,12 @@ Nothing else touches received bytes.
     every chunk until it stops; a paused consumer at the head holds up the
     ones behind it (their turn comes in order).
   - Chunks are at most the consumer's C{maxChunkSize}. When the consumer can
-    take a whole received string at once it gets that very object, no copy (from
-    a TCP socket, a C{bytearray} the consumer then owns: the inbox never keeps
-    or touches a chunk it has handed out); otherwise the held strings are cut
-    by slicing (a piece of a received C{bytearray} is a new C{bytearray}, again
-    the consumer's), and pieces of several strings are joined through
+    take a whole received string at once it gets that very object, no copy
+    (the C{bytes} a TCP socket received; a C{bytearray} given to the inbox
+    becomes the consumer's: the inbox never keeps or touches a chunk it has
+    handed out); otherwise the held strings are cut by slicing (a piece of a
+    C{bytearray} is a new C{bytearray}, again the consumer's), and pieces of
+    several strings are joined through
     C{memoryview} slices: every byte is copied at most once on its way out and
     never re-copied while it waits.
   - Bytes nobody has asked for yet are held. Past C{highWaterMark} held bytes
@@ -383,8 +384,8 @@ class Inbox:
         offset = self._offset
         available = len(first) - offset
         if available > limit:
-            # One copy either way; a slice of a received bytearray is a new
-            # bytearray, which the consumer then owns (no second copy).
+            # One copy either way; a slice of a bytearray is a new bytearray,
+            # which the consumer then owns (no second copy).
             self._offset = offset + limit
             self._size -= limit
             return first[offset : offset + limit]

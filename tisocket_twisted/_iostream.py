@@ -28,10 +28,10 @@ The rules every implementation keeps:
     C{chunksEnded} follows: L{None} for end of stream or a local close, a
     L{Failed} for an error or a stream that is not readable.
   - A chunk is C{bytes}, or a C{bytearray} that the consumer owns from then on:
-    the producer never reads or changes it again, so a consumer that needs a
-    C{bytearray} (a new Buffer) may keep it as it is instead of copying it.
-    (A TCP socket receives straight into such bytearrays; on bulk transfers
-    the copy would cost as much as receiving.)
+    the producer never reads or changes it again, so a consumer may keep it
+    as it is instead of copying it. (A pump makes its new Buffer around the
+    chunk; a Buffer around C{bytes} copies them only when first changed. On
+    bulk transfers a copy per chunk would cost as much as receiving.)
   - C{pauseProducing()} and C{stopProducing()} take effect at once, even when
     called from inside C{chunkReceived}: no further chunk is delivered until
     C{resumeProducing()} (paused) or ever (stopped; C{chunksEnded} is not
@@ -219,7 +219,7 @@ class _OneRead:
         assert self.producer is not None
         self.producer.stopProducing()
         n = len(data)
-        self.buffer._data[self.offset : self.offset + n] = data
+        self.buffer._writable()[self.offset : self.offset + n] = data
         self.deferred.callback(ReadEvent(self.stream, n))
 
     def chunksEnded(self, failed: Failed | None) -> None:
@@ -336,7 +336,7 @@ class IOStreamBase:
             if data is None:
                 return -1
             n = len(data)
-            buf._data[start : start + n] = data
+            buf._writable()[start : start + n] = data
             return n
         if inReactorThread():
             _readAndNotify(self, buf, start, count, callback)  # type: ignore[arg-type]

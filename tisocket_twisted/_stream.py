@@ -152,7 +152,7 @@ class _ReadAll:
         start = self.total
         end = start + len(data)
         try:
-            self.buffer._data[start:end] = data
+            self.buffer._writable()[start:end] = data
         except BufferError:
             assert self.producer is not None
             self.producer.stopProducing()
@@ -163,7 +163,7 @@ class _ReadAll:
     def chunksEnded(self, failed: Failed | None) -> None:
         if failed is None:
             try:
-                del self.buffer._data[self.total :]
+                del self.buffer._writable()[self.total :]
             except BufferError:
                 failed = _viewHeld()
         if failed is None:
@@ -199,11 +199,12 @@ class _Pump:
     def chunkReceived(self, data: bytes | bytearray) -> None:
         n = len(data)
         total = self.total = self.total + n
-        # A bytearray chunk belongs to its consumer (see ChunkConsumer): no copy.
-        owned = data if type(data) is bytearray else bytearray(data)
+        # The chunk is bytes, or a bytearray that is this consumer's own (see
+        # ChunkConsumer): the Buffer is made around it, no copy (bytes are
+        # copied only if the handler changes the Buffer: Buffer._writable).
         # Buffer._wrap and callUser, inlined: this runs once per chunk.
         buffer = _newBuffer(Buffer)
-        buffer._data = owned
+        buffer._data = data
         buffer._type = buffer._value = buffer._byteOrder = None
         event = _newEvent(PumpEvent)  # PumpEvent(self.source, buffer, n, total), inlined
         event.source = self.source

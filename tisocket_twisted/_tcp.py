@@ -30,9 +30,10 @@ Design
     socket fails with ETIMEDOUT.
   - B{Reads}: see L{tisocket_twisted._inbox}. Past C{readHighWaterMark} held
     bytes the transport stops reading until a consumer drains them. A plain
-    TCP transport receives straight into fresh C{bytearray}s (C{_Conn.doRead}),
-    which the inbox hands on whole when they fit: a pump can keep them as its
-    new Buffers without copying.
+    TCP transport is read by C{_Conn.doRead}, which hands each received
+    C{bytes} to the inbox; the inbox hands it on whole when it fits, and a
+    pump makes its new Buffer around it without copying (the Buffer copies
+    the bytes only if it is changed).
   - B{Connecting}: through an endpoint (C{HostnameEndpoint} for names, so
     both address families work; a direct endpoint for IP literals), bounded by
     C{timeout} on the socket's own clock (30 s without one).

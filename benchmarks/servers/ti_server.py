@@ -50,7 +50,7 @@ def main() -> None:
         # For measuring what receiving into bytearrays saves: Twisted's own doRead.
         import tisocket_twisted._connection
 
-        tisocket_twisted._connection._readIntoBytearrays = lambda *args: False  # type: ignore[assignment]
+        tisocket_twisted._connection._installDoRead = lambda *args: False  # type: ignore[assignment]
     Stream = Ti.Stream
 
     def serveEcho(sock):  # type: ignore[no-untyped-def]
