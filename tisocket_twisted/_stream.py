@@ -237,7 +237,7 @@ class _Pump:
         waiting.addBoth(_resume, producer)
 
     def chunksEnded(self, failed: Failed | None) -> None:
-        event = PumpEvent(self.source, Buffer._wrap(bytearray()), -1, self.total, failed)
+        event = PumpEvent(self.source, Buffer._wrap(b""), -1, self.total, failed)
         callUser("pump", self.handler, event)
         self.deferred.callback(event)
 
@@ -642,7 +642,7 @@ def _pumpNow(stream: IOStream, handler: Callable[[PumpEvent], object], size: int
         n = len(data)
         total += n
         callUser("pump", handler, PumpEvent(stream, Buffer._wrap(bytearray(data)), n, total))
-    callUser("pump", handler, PumpEvent(stream, Buffer._wrap(bytearray()), -1, total, failed))
+    callUser("pump", handler, PumpEvent(stream, Buffer._wrap(b""), -1, total, failed))
 
 
 #: The C{Ti.Stream} object.
