@@ -151,7 +151,6 @@ class _Conn(Protocol):
         "lingerDeadline",
         "lingering",
         "lost",
-        "ownDoRead",
         "reactor",
         "readPauses",
         "readSize",
@@ -204,12 +203,10 @@ class _Conn(Protocol):
         self.lingering = False
         self.lingerCall: Any = None
         self.lingerDeadline = 0.0
-        self.ownDoRead = False
         # Read the transport with doRead where it allows it (received data then
         # comes straight to the inbox, unless the protocol's class overrides
         # dataReceived), and register as the transport's producer.
         if type(self).dataReceived is _Conn.dataReceived and _installDoRead(transport, self):
-            self.ownDoRead = True
             self.readSize = transport.bufferSize
         try:
             transport.registerProducer(self, True)
@@ -561,14 +558,6 @@ class _Conn(Protocol):
         self.lost = True
         self.closing = True
         self.registered = False
-        if self.ownDoRead:
-            self.ownDoRead = False
-            # Break the cycle through it (del, not __dict__.pop: reading
-            # __dict__ would build a dict for the transport).
-            try:  # noqa: SIM105 (contextlib.suppress costs more, once per connection)
-                del self.transport.doRead
-            except AttributeError:
-                pass
         if self.writeTimer is not None:
             self.writeTimer.cancel()
             self.writeTimer = None
@@ -584,8 +573,9 @@ class _Conn(Protocol):
         for d in closeWaiters or ():
             d.callback(None)
         # Nothing uses them after connectionLost; dropping them lets the
-        # transport, and a client socket's factory (which holds the socket), be
-        # freed by reference counting rather than by the GC.
+        # transport (whose doRead may be this connection), and a client socket's
+        # factory (which holds the socket), be freed by reference counting
+        # rather than by the GC.
         self.transport = None
         self.factory = None
         if self.inbox.finished:
