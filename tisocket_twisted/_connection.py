@@ -81,9 +81,14 @@ def _installDoRead(transport: Any, conn: _Conn) -> bool:
     Make C{conn} the C{doRead} of a plain TCP transport (see L{_Conn.doRead});
     False where it does not apply.
     """
-    if not isinstance(transport, _tcpModule.Connection) or transport.TLS:
-        return False
-    if not hasattr(getattr(transport, "socket", None), "recv"):
+    cls = type(transport)
+    if cls is not _tcpModule.Server and cls is not _tcpModule.Client:
+        # Twisted's own TCP transports (the common case) need no more checks.
+        if not isinstance(transport, _tcpModule.Connection):
+            return False
+        if not hasattr(getattr(transport, "socket", None), "recv"):
+            return False
+    if transport.TLS:
         return False
     transport.doRead = conn  # type: ignore[method-assign]
     return True
