@@ -90,7 +90,7 @@ def _installDoRead(transport: Any, conn: _Conn) -> bool:
             return False
     if transport.TLS:
         return False
-    transport.doRead = conn  # type: ignore[method-assign]
+    transport.doRead = conn
     return True
 
 
