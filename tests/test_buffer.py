@@ -814,6 +814,7 @@ class TestPython:
 _CHANGES: dict[str, Callable[[Buffer], object]] = {
     "length": lambda b: setattr(b, "length", 8),
     "append": lambda b: b.append(b"gh"),
+    "append a Buffer": lambda b: b.append(createBuffer(value="gh")),
     "insert": lambda b: b.insert(b"--", 1),
     "copy": lambda b: b.copy(b"XY", 2),
     "fill": lambda b: b.fill(0x2A, 1, 2),

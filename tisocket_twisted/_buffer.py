@@ -200,7 +200,9 @@ class Buffer:
         """
         The bytearray to change in place: the buffer's own, made on the first
         change of a buffer around bytes (copy on write). Every change goes
-        through here (or checks C{_data}'s type first, on hot paths).
+        through here; a few hot paths change C{_data} directly and come here
+        on the error that bytes raise (they have no C{extend}, no item
+        assignment).
         """
         data = self._data
         if data.__class__ is bytearray:
@@ -271,6 +273,8 @@ class Buffer:
             whole = sourceBuffer._data
             count = len(whole)
             try:
+                self._data.extend(whole)  # type: ignore[union-attr]
+            except AttributeError:  # bytes (no extend): copied on this first change
                 self._writable().extend(whole)
             except BufferError as exc:
                 raise _exported(where) from exc

@@ -684,8 +684,10 @@ class CodecModule:
                     encoded = source.encode(codec)
                     data = dest._data
                     end: int = start + len(encoded)
-                    if end <= len(data) and data.__class__ is bytearray:
-                        data[start:end] = encoded
+                    if end <= len(data):
+                        # TypeError for bytes not yet copied (see Buffer._writable):
+                        # the checked path copies them.
+                        data[start:end] = encoded  # type: ignore[index]
                         return end
             except (KeyError, TypeError, ValueError):
                 pass
