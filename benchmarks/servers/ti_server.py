@@ -16,8 +16,8 @@ The listener is C{createTCP} + C{listen()} with a C{listenQueueSize} as large
 as the harness's backlog (1024), C{accept()} re-armed in C{accepted}; each
 inbound socket is read with C{Ti.Stream.pump(sock, handler, chunk, True)}
 (C{--chunk}, default 65536). C{--plain-read} keeps Twisted's own C{doRead}
-(bytes, copied into each Buffer) instead of receiving into bytearrays, to
-measure what that saves. C{--idiom=sock} (default) echoes with
+and C{dataReceived} instead of the connection's C{doRead}, which does both in
+one call, to measure what that saves. C{--idiom=sock} (default) echoes with
 C{sock.write(e.buffer)}; C{--idiom=stream} with C{Ti.Stream.write(sock,
 e.buffer)}, returning its Deferred (backpressure, as the built-in echo app).
 """
@@ -47,7 +47,7 @@ def main() -> None:
     if idiom not in ("sock", "stream"):
         sys.exit(f"--idiom must be sock or stream, got {idiom!r}")
     if "--plain-read" in flags:
-        # For measuring what receiving into bytearrays saves: Twisted's own doRead.
+        # For measuring what the connection's own doRead saves: Twisted's doRead.
         import tisocket_twisted._connection
 
         tisocket_twisted._connection._installDoRead = lambda *args: False  # type: ignore[assignment]
