@@ -334,8 +334,16 @@ class Inbox:
                 if head.paused:
                     break
                 if self._size:
-                    chunk = self._take(head.maxChunkSize)
-                    head.consumer.chunkReceived(chunk)
+                    limit = head.maxChunkSize
+                    first = self._held[0]  # type: ignore[index]
+                    offset = self._offset
+                    if len(first) - offset > limit:
+                        # _take's first case, inlined: a piece of the oldest string.
+                        self._offset = end = offset + limit
+                        self._size -= limit
+                        head.consumer.chunkReceived(first[offset:end])
+                    else:
+                        head.consumer.chunkReceived(self._take(limit))
                 elif self._ended:
                     del consumers[0]
                     head._inbox = None
