@@ -139,6 +139,24 @@ def test_consumersAreServedFifo() -> None:
     assert second.chunks == [b"def", b"gh"]
 
 
+def test_aWaitingConsumerThatStopsLosesItsTurn() -> None:
+    inbox, _, _ = make()
+    first = add(inbox, 3)
+    second = add(inbox, 3)
+    third = add(inbox, 3)
+    assert inbox.busy
+    second.handle.stopProducing()  # type: ignore[union-attr]
+    first.onChunk = lambda data: first.handle.stopProducing()  # type: ignore[union-attr]
+    inbox.dataReceived(b"abcdefgh")
+    assert first.chunks == [b"abc"]
+    assert second.chunks == []
+    assert third.chunks == [b"def", b"gh"]
+    inbox.endReceived()
+    assert third.ended == [None]
+    assert first.ended == second.ended == []
+    assert not inbox.busy
+
+
 def test_endOfStreamAfterHeldDataThenOwnerIsTold() -> None:
     inbox, owner, clock = make()
     inbox.dataReceived(b"hello")

@@ -746,7 +746,7 @@ async def test_aFinishedConnectionIsFreedWithoutTheCyclicGC(reactor: Any) -> Non
 
         Ti.Stream.pump(inbound, handler, 1024, True).addCallback(lambda e: finish(None))
         conn = inbound._conn
-        handle = conn.inbox._consumers[0]
+        handle = conn.inbox._head
         seen.update(map(type, (inbound, conn, conn.inbox, handle, handle.consumer, event)))
 
     def alive() -> int:

@@ -158,13 +158,14 @@ class Inbox:
 
     __slots__ = (
         "_clock",
-        "_consumers",
         "_delivering",
         "_endNotified",
         "_ended",
+        "_head",
         "_held",
         "_offset",
         "_owner",
+        "_queue",
         "_readPaused",
         "_scheduled",
         "_size",
@@ -183,7 +184,10 @@ class Inbox:
         self._held: deque[bytes] | None = None
         self._offset = 0  # bytes of _held[0] already delivered
         self._size = 0  # bytes held
-        self._consumers: list[ChunkStream] = []  # rarely more than one
+        # The consumer being served, and the ones waiting behind it (a list
+        # made when first needed: most connections only ever have one).
+        self._head: ChunkStream | None = None
+        self._queue: list[ChunkStream] | None = None
         self._delivering = False
         self._ended = False  # end of stream received from the peer
         self._endNotified = False
@@ -205,7 +209,7 @@ class Inbox:
     @property
     def busy(self) -> bool:
         """Whether consumers are waiting (a synchronous read would have to queue)."""
-        return bool(self._consumers)
+        return self._head is not None
 
     # From the transport (through the protocol).
     def dataReceived(self, data: bytes) -> None:
@@ -215,19 +219,17 @@ class Inbox:
         if self.finished:
             return
         if not self._size and not self._delivering:
-            consumers = self._consumers
-            if consumers:
-                head = consumers[0]
-                if not head.paused and n <= head.maxChunkSize:
-                    # The hot path: one received string, one chunk, no copy.
-                    self._delivering = True
-                    try:
-                        head.consumer.chunkReceived(data)
-                    finally:
-                        self._delivering = False
-                    if self._size or (self._ended and consumers):
-                        self.deliver()
-                    return
+            head = self._head
+            if head is not None and not head.paused and n <= head.maxChunkSize:
+                # The hot path: one received string, one chunk, no copy.
+                self._delivering = True
+                try:
+                    head.consumer.chunkReceived(data)
+                finally:
+                    self._delivering = False
+                if self._size or (self._ended and self._head is not None):
+                    self.deliver()
+                return
         held = self._held
         if held is None:
             held = self._held = deque()
@@ -252,10 +254,7 @@ class Inbox:
         if self.finished:
             return
         self._finish()
-        consumers = list(self._consumers)
-        self._consumers.clear()
-        for handle in consumers:
-            handle._inbox = None
+        for handle in self._takeConsumers():
             handle.end(failed)
 
     def close(self) -> None:
@@ -266,11 +265,8 @@ class Inbox:
         if self.finished:
             return
         self._finish()
-        consumers = self._consumers
+        consumers = self._takeConsumers()
         if consumers:
-            self._consumers = []
-            for handle in consumers:
-                handle._inbox = None
             self._clock.callLater(0, _endAll, consumers)
 
     def _finish(self) -> None:
@@ -293,18 +289,26 @@ class Inbox:
         if self.finished:
             raise RuntimeError("inbox is finished")
         handle._inbox = self
-        self._consumers.append(handle)
+        if self._head is None:
+            self._head = handle
+        elif self._queue is None:
+            self._queue = [handle]
+        else:
+            self._queue.append(handle)
         if self._size or self._ended:
             self.wake()
 
     def remove(self, handle: ChunkStream) -> None:
         """Forget a stopped consumer; the next one in line gets the data."""
-        try:
-            self._consumers.remove(handle)
-        except ValueError:
+        queue = self._queue
+        if handle is self._head:
+            self._next()
+        elif queue is not None and handle in queue:
+            queue.remove(handle)
+        else:
             return
         handle._inbox = None
-        if (self._size or self._ended) and self._consumers:
+        if (self._size or self._ended) and self._head is not None:
             self.wake()
 
     def wake(self) -> None:
@@ -327,11 +331,10 @@ class Inbox:
             return
         self._delivering = True
         endGiven = False
-        consumers = self._consumers
         try:
-            while consumers and not self.finished:
-                head = consumers[0]
-                if head.paused:
+            while not self.finished:
+                head = self._head
+                if head is None or head.paused:
                     break
                 if self._size:
                     limit = head.maxChunkSize
@@ -345,7 +348,7 @@ class Inbox:
                     else:
                         head.consumer.chunkReceived(self._take(limit))
                 elif self._ended:
-                    del consumers[0]
+                    self._next()
                     head._inbox = None
                     endGiven = True
                     head.end(None)
@@ -359,6 +362,24 @@ class Inbox:
         if endGiven and not self._endNotified:  # noteEndDelivered(), inlined
             self._endNotified = True
             self._owner.inboxEndDelivered()
+
+    def _next(self) -> None:
+        """The consumer behind the head (if any) is served next."""
+        queue = self._queue
+        self._head = queue.pop(0) if queue else None
+
+    def _takeConsumers(self) -> list[ChunkStream]:
+        """Forget every consumer (oldest first), for ending them."""
+        head = self._head
+        if head is None:
+            return []
+        consumers = [head]
+        if self._queue:
+            consumers.extend(self._queue)
+        self._head = self._queue = None
+        for handle in consumers:
+            handle._inbox = None
+        return consumers
 
     def noteEndDelivered(self) -> None:
         """Tell the owner (once) that the end of stream reached a consumer."""
