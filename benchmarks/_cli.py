@@ -1,6 +1,6 @@
 """
 The command line the in-process benchmarks share (C{bench_codec.py},
-C{bench_layer.py}): C{--repeat}, C{--number} and C{--json}.
+C{bench_layer.py}, C{bench_floor.py}): C{--repeat}, C{--number} and C{--json}.
 """
 
 from __future__ import annotations

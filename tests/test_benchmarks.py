@@ -1,7 +1,8 @@
 """
 The benchmark scripts keep working as the library changes: the in-process
 layer benchmark asserts, on every operation, that the echo came back and the
-read was counted, and the comparison refuses to mix in an earlier run's logs.
+read was counted, the floor serves its connections as the layer does, and the
+comparison refuses to mix in an earlier run's logs.
 No timing is asserted here: speed is measured by the benchmarks.
 """
 
@@ -38,6 +39,38 @@ def test_layerBenchmarkRunsEveryOperation() -> None:
     assert all(r.rawUs > 0 and r.tiUs > 0 for r in results)
     table = bench_layer.formatTable(results)
     assert all(r.name in table for r in results)
+
+
+def test_floorBenchmarkRunsEveryPhase() -> None:
+    bench_floor = _benchmarkModule("bench_floor")
+    results = bench_floor.runBenchmarks(repeat=1, number=3)
+    assert [r.name for r in results] == ["connect", "echo", "end", "whole connection"]
+    assert all(r.rawUs > 0 and r.floorUs > 0 and r.tiUs > 0 for r in results)
+    table = bench_floor.formatTable(results)
+    assert all(r.name in table for r in results)
+
+
+def test_floorServesTheWorkloadAsTheLayerDoes() -> None:
+    """The floor echoes, fires both Deferreds with the API's events and closes."""
+    bench_floor = _benchmarkModule("bench_floor")
+    bench_layer = _benchmarkModule("bench_layer")
+    bench = bench_layer._Bench()
+    try:
+        factory = bench_floor.floorFactory()
+        fired: list[Any] = []
+        factory.listener.armed.addCallback(fired.append)
+        transport, peer = bench.connect(factory)
+        bench_layer._echo(bench, transport, peer)()  # asserts that the 64 B came back
+        conn = transport.protocol
+        conn.pumped.addCallback(fired.append)
+        bench.endOfStream(transport, peer)  # asserts that the transport closed
+        peer.close()
+        accepted, last = fired
+        assert accepted.inbound is conn.sock
+        assert (last.bytesProcessed, last.totalBytesProcessed, last.success) == (-1, 64, True)
+        assert len(last.buffer) == 0
+    finally:
+        bench.close()
 
 
 def test_compareRefusesAnOutputDirectoryWithOldLogs(
