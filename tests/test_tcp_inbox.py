@@ -128,6 +128,27 @@ def test_pauseTakesEffectAtOnceAndResumeDeliversLater() -> None:
     assert consumer.chunks == [b"ab", b"cd", b"ef"]
 
 
+def test_aConsumerThatClosesTheInboxMidStringGetsNoFurtherPiece() -> None:
+    inbox, _, clock = make()
+    consumer = add(inbox, 2)
+    consumer.onChunk = lambda data: inbox.close() if data == b"cd" else None
+    inbox.dataReceived(b"abcdefgh")
+    assert consumer.chunks == [b"ab", b"cd"]
+    assert inbox.size == 0
+    clock.advance(0)
+    assert consumer.ended == [None]
+
+
+def test_dataArrivingDuringADeliveryWaitsItsTurn() -> None:
+    inbox, _, _ = make()
+    consumer = add(inbox, 2)
+    consumer.onChunk = lambda data: inbox.dataReceived(b"XY") if data == b"cd" else None
+    inbox.dataReceived(b"abcdefgh")
+    assert consumer.chunks == [b"ab", b"cd", b"ef", b"gh", b"XY"]
+    assert inbox.size == 0
+    assert inbox.received == 10
+
+
 def test_consumersAreServedFifo() -> None:
     inbox, _, _ = make()
     first = add(inbox, 3)

@@ -341,10 +341,20 @@ class Inbox:
                     first = self._held[0]  # type: ignore[index]
                     offset = self._offset
                     if len(first) - offset > limit:
-                        # _take's first case, inlined: a piece of the oldest string.
-                        self._offset = end = offset + limit
-                        self._size -= limit
-                        head.consumer.chunkReceived(first[offset:end])
+                        # _take's first case, inlined, in a loop of its own: whole
+                        # pieces of the oldest string for as long as this head takes
+                        # them. In between it may pause, or stop, or close or fail
+                        # the inbox (which takes every consumer: the head changes);
+                        # nobody else takes held data while it is the head.
+                        receive = head.consumer.chunkReceived
+                        last = len(first) - limit  # a whole piece follows an end before it
+                        while True:
+                            self._offset = end = offset + limit
+                            self._size -= limit
+                            receive(first[offset:end])
+                            if end >= last or self._head is not head or head.paused:
+                                break
+                            offset = end
                     else:
                         head.consumer.chunkReceived(self._take(limit))
                 elif self._ended:
