@@ -527,15 +527,14 @@ async def test_peerResetIsAnErrorOnce(reactor: Any) -> None:
     assert event.code == errno.ECONNRESET and event.success is False
     final = await within(pumpDone, reactor)
     assert final.success is False and final.code == errno.ECONNRESET
-    # One more reactor turn, in which a second error callback (there must be
-    # none) would come: the check is for an event that must not happen.
-    await deferLater(reactor, 0, lambda: None)
-    assert [state for _, state in errors] == [ERROR]
     assert inbound.state is ERROR
     buf = createBuffer(length=1)
     with pytest.raises(InvalidStateError):
         inbound.read(buf)
+    # A second error callback (there must be none) would have come by the time
+    # the socket and the listener have closed, which takes reactor turns.
     await closeAll(reactor, inbound, server)
+    assert [state for _, state in errors] == [ERROR]
 
 
 @pytest_twisted.ensureDeferred
@@ -562,15 +561,14 @@ async def test_endOfStreamFromAHalfClosingPeer(reactor: Any, halfOpen: bool) -> 
     final = await within(done, reactor)
     assert final.success and final.totalBytesProcessed == 7
     assert statesAtEnd == [CONNECTED]
-    # (the await resumes inside the pump's last call; the close comes right after it)
-    await deferLater(reactor, 0, lambda: None)
     if halfOpen:
-        assert inbound.state is CONNECTED
+        # Still open for writing: a socket that had closed itself would refuse this.
         inbound.write(createBuffer(value=" and more"))
         await within(inbound.close(), reactor)
+        await within(raw.lost, reactor)
     else:
+        await within(raw.lost, reactor)  # it closed by itself after the pump's end
         assert inbound.state is CLOSED
-    await within(raw.lost, reactor)
     assert bytes(raw.received) == (b"reply and more" if halfOpen else b"reply")
     await closeAll(reactor, inbound, server)
 
@@ -737,8 +735,11 @@ async def test_aFinishedConnectionIsFreedWithoutTheCyclicGC(reactor: Any) -> Non
     finished, finish = fired()
     seen: set[type] = set()
 
+    inbounds: list[TCPSocket] = []
+
     def accepted(event: Any) -> None:
         inbound = event.inbound
+        inbounds.append(inbound)
 
         def handler(e: Any) -> None:
             if e.bytesProcessed > 0:
@@ -765,7 +766,8 @@ async def test_aFinishedConnectionIsFreedWithoutTheCyclicGC(reactor: Any) -> Non
         client.transport.loseWriteConnection()  # type: ignore[union-attr]
         await within(client.lost, reactor)
         await within(finished, reactor)
-        await deferLater(reactor, 0, lambda: None)
+        # close() of the closed socket fires once its OS socket is closed.
+        await within(inbounds.pop().close(), reactor)
         assert bytes(client.received) == b"ping"
         assert seen == kinds
         assert alive() == before
