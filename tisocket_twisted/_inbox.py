@@ -347,7 +347,7 @@ class Inbox:
                         # the inbox (which takes every consumer: the head changes);
                         # nobody else takes held data while it is the head.
                         receive = head.consumer.chunkReceived
-                        last = len(first) - limit  # a whole piece follows an end before it
+                        last = len(first) - limit  # after an end below it, over a piece is left
                         while True:
                             self._offset = end = offset + limit
                             self._size -= limit
