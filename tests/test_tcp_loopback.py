@@ -23,7 +23,6 @@ import pytest_twisted
 from twisted.internet.defer import Deferred, DeferredList, gatherResults
 from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
 from twisted.internet.protocol import Protocol
-from twisted.internet.task import deferLater
 from twisted.logger import capturedLogs
 from twisted.python.failure import Failure
 
@@ -656,8 +655,6 @@ async def test_hundredMegabytesToANonReaderStayBoundedThenArriveIntact(reactor: 
         sent[0] += len(piece)
         Ti.Stream.write(client, createBuffer(value=piece.decode("latin1"), type="latin1"), sendMore)
 
-    baseline = _rss()
-    sendMore()
     # Nobody reads on the server: its inbox fills to the mark and reading stops;
     # then the kernel buffers fill, the client's transport passes its mark and
     # its last write waits for a drain that cannot come while nobody reads.
@@ -668,10 +665,34 @@ async def test_hundredMegabytesToANonReaderStayBoundedThenArriveIntact(reactor: 
     def stalled() -> bool:
         return bool(inboundConn.readPauses and clientConn.writePaused and clientConn.waiters)
 
-    for _ in range(100_000):
-        if stalled() or finished.called:
-            break
-        await deferLater(reactor, 0, lambda: None)
+    # The stall is complete after one of two calls: the server's connection
+    # pausing its reads, or a client write queued until the transport drains.
+    # Both are watched; the check runs once the call that completed it has returned.
+    settled: Deferred[None] = Deferred()
+    checking = [False]
+
+    def check(result: object = None) -> object:
+        if not checking[0] and (stalled() or finished.called):
+            checking[0] = True
+            reactor.callLater(0, settled.callback, None)
+        return result
+
+    def watch(conn: Any, name: str) -> None:
+        method = getattr(conn, name)
+
+        def watched(*args: Any) -> None:
+            method(*args)
+            check()
+
+        setattr(conn, name, watched)
+
+    watch(inboundConn, "pauseReading")
+    watch(clientConn, "waitForDrain")
+    finished.addBoth(check)
+    baseline = _rss()
+    sendMore()
+    check()
+    await within(settled, reactor, 120)
     assert stalled(), "the sender never stalled"
     assert sent[0] < total
     assert inbound._conn.inbox.size <= inbound.readHighWaterMark + 65536  # type: ignore[union-attr]
