@@ -44,7 +44,13 @@ def test_layerBenchmarkRunsEveryOperation() -> None:
 def test_floorBenchmarkRunsEveryPhase() -> None:
     bench_floor = _benchmarkModule("bench_floor")
     results = bench_floor.runBenchmarks(repeat=1, number=3)
-    assert [r.name for r in results] == ["connect", "echo", "end", "whole connection"]
+    assert [r.name for r in results] == [
+        "connect",
+        "echo",
+        "end",
+        "whole connection",
+        "bulk read 64 KiB, pump 1024",
+    ]
     assert all(r.rawUs > 0 and r.floorUs > 0 and r.tiUs > 0 for r in results)
     table = bench_floor.formatTable(results)
     assert all(r.name in table for r in results)
@@ -69,6 +75,22 @@ def test_floorServesTheWorkloadAsTheLayerDoes() -> None:
         assert accepted.inbound is conn.sock
         assert (last.bytesProcessed, last.totalBytesProcessed, last.success) == (-1, 64, True)
         assert len(last.buffer) == 0
+    finally:
+        bench.close()
+
+
+def test_floorCutsAReadIntoChunksOfMaxChunkSize() -> None:
+    """The floor's bulk row: every byte of a read reaches the handler, 1024 at most per call."""
+    bench_floor = _benchmarkModule("bench_floor")
+    bench_layer = _benchmarkModule("bench_layer")
+    bench = bench_layer._Bench()
+    try:
+        sizes: list[int] = []
+        transport, peer = bench.connect(bench_floor.floorFactory(1024, sizes.append))
+        peer.sendall(b"x" * 3000)
+        transport.doRead()
+        assert sizes == [1024, 1024, 952]
+        assert transport.protocol.total == 3000
     finally:
         bench.close()
 
