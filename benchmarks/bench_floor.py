@@ -59,7 +59,7 @@ BULK_ROW = "bulk read 64 KiB, pump 1024"
 
 @dataclass(frozen=True)
 class PhaseResult:
-    """One phase of an accepted connection, in microseconds."""
+    """One row (a phase of an accepted connection, or a 64 KiB read), in microseconds."""
 
     name: str
     rawUs: float
@@ -308,7 +308,7 @@ def runBenchmarks(repeat: int = 7, number: int | None = None) -> list[PhaseResul
         "floor": _bulk(bench, *bench.connect(floorFactory(1024, _countInto(bench)))),
         "ti": _bulk(bench, *bench.connect(bench.tiCount1k)),
     }
-    nReads = max(1, n // 7)
+    nReads = max(1, n // 7)  # 285 reads by default, about as many as bench_layer.py's row
     bestRead = dict.fromkeys(reads, float("inf"))
     enabled = gc.isenabled()
     gc.disable()
