@@ -24,6 +24,9 @@ Servers (C{benchmarks/servers/}):
     C{accepted}, C{Ti.Stream.pump(sock, handler, 65536, True)}, C{sock.write}.
   - C{ti-chunk1k}: the same with C{maxChunkSize} 1024 (bulk only).
   - C{ti-stream}: echo with C{Ti.Stream.write} returning its Deferred (echo only).
+  - C{floor}: C{floor_server.py}, not a Ti-API server but C{bench_floor.py}'s
+    floor, the least Python work the API's behaviour needs on Twisted (conns
+    only): how far up that workload any implementation of the API could get.
 
 Workloads: bulk (1 GB in 64 KiB writes, counted by the server), echo (20000
 round trips of 64 B), conns (5000 connections, 200 concurrent, 64 B echoed
@@ -83,6 +86,7 @@ ROWS = [
     Row("echo rt/s 64 B, sock.write", "echo", "rt_s", "ti", True, ">= 0.85"),
     Row("echo rt/s 64 B, Ti.Stream.write", "echo", "rt_s", "ti-stream", True, "reported"),
     Row("accepted conns/s", "conns", "conn_s", "ti", True, ">= 0.85"),
+    Row("accepted conns/s, the floor", "conns", "conn_s", "floor", True, "reported"),
     Row("bytes per idle conn", "hold", "per_conn_b", "ti", False, "<= 2.0"),
 ]
 
@@ -99,6 +103,7 @@ def servers(python: str) -> list[Server]:
         Server("ti", ti, ("bulk", "echo", "conns", "hold")),
         Server("ti-chunk1k", f"{ti} --chunk=1024", ("bulk",)),
         Server("ti-stream", f"{ti} --idiom=stream", ("echo",)),
+        Server("floor", f"{python} ../servers/floor_server.py {{port}}", ("conns",)),
     ]
 
 

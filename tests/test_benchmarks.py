@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_twisted
+from twisted.internet.defer import Deferred
+from twisted.internet.protocol import Protocol
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
@@ -105,6 +108,58 @@ def test_compareRefusesAnOutputDirectoryWithOldLogs(
         compare.main(["--out", str(tmp_path), "--no-codec", "--no-layer"])
     assert exited.value.code == 2
     assert f"--out {str(tmp_path)!r} is not empty" in capsys.readouterr().err
+
+
+def test_compareRunsEveryRowsServerInItsWorkload() -> None:
+    """A row of the table compares runs that the rounds make: its server's and raw Twisted's."""
+    compare = _benchmarkModule("compare")
+    workloads = {s.name: s.workloads for s in compare.servers("python")}
+    for row in compare.ROWS:
+        assert row.workload in workloads[row.server], row
+        assert row.workload in workloads["raw-twisted"], row
+    floor = next(s for s in compare.servers("python") if s.name == "floor")
+    assert floor.command == "python ../servers/floor_server.py {port}"
+
+
+class _HarnessClient(Protocol):
+    """One harness-style client connection: 64 bytes, half-close, then read to the end."""
+
+    def __init__(self, message: bytes, done: Deferred[bytes]) -> None:
+        self.message = message
+        self.done = done
+        self.received = b""
+
+    def connectionMade(self) -> None:
+        self.transport.write(self.message)  # type: ignore[union-attr]
+
+    def dataReceived(self, data: bytes) -> None:
+        self.received += data
+        if len(self.received) == len(self.message):
+            self.transport.loseWriteConnection()  # type: ignore[union-attr]
+
+    def connectionLost(self, reason: object = None) -> None:
+        self.done.callback(self.received)
+
+
+@pytest_twisted.ensureDeferred
+async def test_floorServerEchoesAndClosesOnTheRealReactor(reactor: Any) -> None:
+    """
+    C{floor_server.py}'s factory on the default reactor, as the harness drives it
+    in the conns workload: the message comes back, and the server closes after
+    the client's half-close.
+    """
+    from twisted.internet.endpoints import TCP4ClientEndpoint, connectProtocol
+
+    bench_floor = _benchmarkModule("bench_floor")
+    port = reactor.listenTCP(0, bench_floor.floorFactory(), interface="127.0.0.1")
+    try:
+        message = bytes(range(64))
+        done: Deferred[bytes] = Deferred()
+        endpoint = TCP4ClientEndpoint(reactor, "127.0.0.1", port.getHost().port)
+        await connectProtocol(endpoint, _HarnessClient(message, done))
+        assert await done.addTimeout(10, reactor) == message
+    finally:
+        await port.stopListening()
 
 
 _CACHEGRIND_REPORT = """\
